@@ -1,0 +1,449 @@
+#include "controller/config.hh"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace hydrant::config {
+namespace {
+
+constexpr long long kMinDbConnections = 2;
+constexpr long long kMaxDbConnections = 1000;
+// Large enough for any sensible interval, small enough that converting it to nanoseconds for a
+// deadline cannot overflow.
+constexpr long long kMaxResyncSeconds = 365LL * 24 * 60 * 60;
+constexpr size_t kMaxSuggestionDistance = 2;
+constexpr unsigned long kMaxPort = 65535;
+
+const std::vector<std::string>& logLevels() {
+  static const std::vector<std::string> levels = {"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+  return levels;
+}
+
+// What is wrong with a value; `mark` only when a part of it (one list element) is more precise
+// than the value's own position.
+struct Problem {
+  std::string message;
+  std::optional<YAML::Mark> mark;
+};
+using Check = std::optional<Problem>;  // nullopt: the value was accepted and stored
+
+Problem problem(std::string message) { return {std::move(message), std::nullopt}; }
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return quote(node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+Problem expected(const std::string& what, const YAML::Node& node) {
+  return problem("expected " + what + ", got " + describe(node));
+}
+
+// Accepts only plain decimal digits with an optional '-': no "0x10", "1e3", "1_000" or spaces.
+std::optional<long long> parseInteger(const YAML::Node& node) {
+  if (!node.IsScalar() || node.Scalar().empty()) return std::nullopt;
+  const std::string& s = node.Scalar();
+  long long value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+Check readString(const YAML::Node& node, std::string& out) {
+  if (!node.IsScalar()) return expected("a string", node);
+  if (node.Scalar().empty()) return expected("a non-empty string", node);
+  out = node.Scalar();
+  return std::nullopt;
+}
+
+bool hasAny(std::string_view s, std::string_view chars) {
+  return s.find_first_of(chars) != std::string_view::npos;
+}
+
+bool isPort(std::string_view s) {
+  if (s.empty() || s.size() > 5) return false;
+  unsigned long port = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), port);
+  return ec == std::errc() && end == s.data() + s.size() && port <= kMaxPort;
+}
+
+// HOST:PORT, where HOST is a name or IPv4 address without ':' or an IPv6 address in brackets.
+bool isHostPort(std::string_view s) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || !isPort(s.substr(colon + 1))) return false;
+  std::string_view host = s.substr(0, colon);
+  constexpr std::string_view kNever = "[]/ \t\r\n";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return !hasAny(host.substr(1, host.size() - 2), kNever);
+  }
+  return !host.empty() && !hasAny(host, kNever) && !hasAny(host, ":");
+}
+
+Check setDatabase(Config& config, const YAML::Node& node) {
+  if (node.IsNull()) {
+    config.database.reset();
+    return std::nullopt;
+  }
+  std::string value;
+  if (auto p = readString(node, value)) return p;
+  config.database = std::move(value);
+  return std::nullopt;
+}
+
+Check setStateDir(Config& config, const YAML::Node& node) {
+  return readString(node, config.state_dir);
+}
+
+Check setPostgresBinDir(Config& config, const YAML::Node& node) {
+  return readString(node, config.postgres_bin_dir);
+}
+
+Check setPostgresUser(Config& config, const YAML::Node& node) {
+  return readString(node, config.postgres_user);
+}
+
+Check setListen(Config& config, const YAML::Node& node) {
+  if (!node.IsScalar() || !isHostPort(node.Scalar())) {
+    return expected("HOST:PORT (port 0-65535)", node);
+  }
+  config.listen = node.Scalar();
+  return std::nullopt;
+}
+
+Check setLogFormat(Config& config, const YAML::Node& node) {
+  const std::string value = node.IsScalar() ? node.Scalar() : "";
+  if (value == "text") {
+    config.log_format = LogFormat::kText;
+  } else if (value == "json") {
+    config.log_format = LogFormat::kJson;
+  } else {
+    return expected("\"text\" or \"json\"", node);
+  }
+  return std::nullopt;
+}
+
+Check setLogLevel(Config& config, const YAML::Node& node) {
+  const auto& levels = logLevels();
+  if (!node.IsScalar() || std::find(levels.begin(), levels.end(), node.Scalar()) == levels.end()) {
+    return expected("one of " + join(levels), node);
+  }
+  config.log_level = node.Scalar();
+  return std::nullopt;
+}
+
+Check setDbMaxConnections(Config& config, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || *value < kMinDbConnections || *value > kMaxDbConnections) {
+    return expected("an integer from " + std::to_string(kMinDbConnections) + " to " +
+                        std::to_string(kMaxDbConnections),
+                    node);
+  }
+  config.db_max_connections = static_cast<int>(*value);
+  return std::nullopt;
+}
+
+Check setResyncInterval(Config& config, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || *value < 1 || *value > kMaxResyncSeconds) {
+    return expected("seconds as an integer from 1 to " + std::to_string(kMaxResyncSeconds), node);
+  }
+  config.resync_interval = std::chrono::seconds(*value);
+  return std::nullopt;
+}
+
+Check addRole(std::vector<std::string>& roles, const std::string& role) {
+  const auto& known = knownRoles();
+  if (std::find(known.begin(), known.end(), role) == known.end()) {
+    const auto hint = didYouMean(role, known);
+    return problem(
+        "unknown role " + quote(role) +
+        (hint ? " (did you mean " + quote(*hint) + "?)" : "; known roles: " + join(known)));
+  }
+  if (std::find(roles.begin(), roles.end(), role) != roles.end()) {
+    return problem("duplicate role " + quote(role));
+  }
+  roles.push_back(role);
+  return std::nullopt;
+}
+
+std::string_view trim(std::string_view s) {
+  const size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
+}
+
+// "a, b" → {"a", "b"}; an empty piece ("a,,b", "a,") is kept so that it is reported.
+std::vector<std::string> splitRoles(std::string_view list) {
+  std::vector<std::string> pieces;
+  if (trim(list).empty()) return pieces;
+  for (;;) {
+    const size_t comma = list.find(',');
+    pieces.emplace_back(trim(list.substr(0, comma)));
+    if (comma == std::string_view::npos) return pieces;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// Both a YAML list and "a, b" are accepted because a flag can only spell the latter.
+Check setRoles(Config& config, const YAML::Node& node) {
+  std::vector<std::string> roles;
+  if (node.IsSequence()) {
+    for (const auto& item : node) {
+      Check p = item.IsScalar() ? addRole(roles, item.Scalar()) : expected("a role name", item);
+      if (p) return Problem{p->message, item.Mark()};
+    }
+  } else if (node.IsScalar()) {
+    for (const auto& role : splitRoles(node.Scalar())) {
+      if (auto p = addRole(roles, role)) return p;
+    }
+  } else {
+    return expected("a list of roles or a comma-separated string", node);
+  }
+  config.roles = std::move(roles);
+  return std::nullopt;
+}
+
+struct Setting {
+  std::string key;  // as written in the file
+  Check (*set)(Config&, const YAML::Node&);
+};
+
+// The order here is knownKeys(), the order the README documents.
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      {"database", setDatabase},
+      {"state_dir", setStateDir},
+      {"listen", setListen},
+      {"log_format", setLogFormat},
+      {"log_level", setLogLevel},
+      {"db_max_connections", setDbMaxConnections},
+      {"roles", setRoles},
+      {"resync_interval", setResyncInterval},
+      {"postgres_bin_dir", setPostgresBinDir},
+      {"postgres_user", setPostgresUser},
+  };
+  return table;
+}
+
+const Setting* findSetting(const std::string& key) {
+  for (const auto& setting : settings()) {
+    if (setting.key == key) return &setting;
+  }
+  return nullptr;
+}
+
+std::string flagName(std::string key) {
+  std::replace(key.begin(), key.end(), '_', '-');
+  return key;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Edit distance where swapping two neighbouring letters counts as one edit (optimal string
+// alignment), since "rnu" for "run" is one slip of the fingers, not two.
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::string where(const std::string& filename, const YAML::Mark& mark) {
+  if (mark.is_null()) return filename + ": ";
+  return filename + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
+         ": ";
+}
+
+Error invalidAt(const std::string& filename, const YAML::Mark& mark, const std::string& message) {
+  return Error::invalid(where(filename, mark) + message);
+}
+
+std::string unknownKeyMessage(const std::string& key) {
+  const auto hint = didYouMean(key, knownKeys());
+  return "unknown key " + quote(key) +
+         (hint ? " (did you mean " + quote(*hint) + "?)" : "; known keys: " + join(knownKeys()));
+}
+
+// An empty value ("key:" then a newline) is marked by yaml-cpp at the next token, possibly lines
+// later, so a null value is reported at its key.
+YAML::Mark valueMark(const YAML::Node& key, const YAML::Node& value) {
+  return value.IsNull() ? key.Mark() : value.Mark();
+}
+
+Result<Config> parseMapping(const YAML::Node& root, const std::string& filename) {
+  Config config;
+  std::set<std::string> seen;
+  for (const auto& entry : root) {
+    const YAML::Node& key = entry.first;
+    const YAML::Node& value = entry.second;
+    if (!key.IsScalar()) {
+      return invalidAt(filename, key.Mark(), "expected a setting name, got " + describe(key));
+    }
+    const std::string& name = key.Scalar();
+    // yaml-cpp keeps every pair, but a lookup would silently see only the first.
+    if (!seen.insert(name).second) {
+      return invalidAt(filename, key.Mark(), "duplicate key " + quote(name));
+    }
+    const Setting* setting = findSetting(name);
+    if (setting == nullptr) return invalidAt(filename, key.Mark(), unknownKeyMessage(name));
+    if (auto p = setting->set(config, value)) {
+      return invalidAt(filename, p->mark.value_or(valueMark(key, value)), name + ": " + p->message);
+    }
+  }
+  return config;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+Result<std::string> readFile(const std::string& path) {
+  auto fail = [&](int error) {
+    return Error::invalid(path + ": cannot read: " + std::generic_category().message(error));
+  };
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return fail(errno);
+  std::string text;
+  char buffer[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  if (std::ferror(file.get())) return fail(errno);
+  return text;
+}
+
+}  // namespace
+
+const std::vector<std::string>& knownKeys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> out;
+    for (const auto& setting : settings()) out.push_back(setting.key);
+    return out;
+  }();
+  return keys;
+}
+
+const std::vector<std::string>& knownRoles() {
+  static const std::vector<std::string> roles = {"specs", "evaluator", "queue", "notifier"};
+  return roles;
+}
+
+Result<Config> parseYaml(const std::string& text, const std::string& filename) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    return invalidAt(filename, e.mark, e.msg);
+  }
+  if (documents.size() > 1) {
+    return invalidAt(filename, documents[1].Mark(), "expected one document, found a second one");
+  }
+  if (documents.empty() || documents[0].IsNull()) return Config{};
+  if (!documents[0].IsMap()) {
+    return invalidAt(filename, documents[0].Mark(),
+                     "expected a mapping of settings, got " + describe(documents[0]));
+  }
+  return parseMapping(documents[0], filename);
+}
+
+Result<Config> loadFile(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) return text.error();
+  return parseYaml(*text, path);
+}
+
+Result<void> applyFlag(Config& config, const std::string& key, const std::string& value) {
+  for (const auto& setting : settings()) {
+    if (flagName(setting.key) != key) continue;
+    if (auto p = setting.set(config, YAML::Node(value))) {
+      return Error::invalid("--" + key + ": " + p->message);
+    }
+    return {};
+  }
+  std::vector<std::string> flags;
+  std::string known;
+  for (const auto& setting : settings()) {
+    flags.push_back(flagName(setting.key));
+    known += (known.empty() ? "--" : ", --") + flags.back();
+  }
+  const auto hint = didYouMean(key, flags);
+  return Error::invalid("--" + key + ": unknown option" +
+                        (hint ? " (did you mean --" + *hint + "?)" : "; known options: " + known));
+}
+
+std::optional<std::string> didYouMean(const std::string& word,
+                                      const std::vector<std::string>& candidates) {
+  const size_t limit = std::min(kMaxSuggestionDistance, word.size() / 2);
+  const std::string needle = lower(word);
+  std::optional<std::string> best;
+  size_t bestDistance = limit + 1;
+  for (const auto& candidate : candidates) {
+    const size_t distance = editDistance(needle, lower(candidate));
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+}  // namespace hydrant::config

@@ -1,0 +1,68 @@
+// Config: everything `hydrant` reads from hydrant.yaml and its command-line flags, parsed once by
+// main and passed down as a value. Every key is optional; flags override the file. Errors say
+// where and what ("hydrant.yaml:3:5: unknown key "databse" (did you mean "database"?)").
+// Plain value type; not synchronized.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "specs/result.hh"
+
+namespace hydrant::config {
+
+enum class LogFormat { kText, kJson };
+
+struct Config {
+  // libpq URL (postgresql://…) or key/value conninfo (host=… dbname=…). Unset: the embedded
+  // Postgres in <state_dir>/pg is used. Never an empty string.
+  std::optional<std::string> database;
+  std::string state_dir = "./.hydrant";
+  // host:port of the HTTP server; an IPv6 host is bracketed ("[::1]:8080").
+  std::string listen = "127.0.0.1:8080";
+  LogFormat log_format = LogFormat::kText;
+  // trace, debug, info, warn, error, critical, off
+  std::string log_level = "info";
+  // Hard cap on the database connections this process opens (2..1000).
+  int db_max_connections = 8;
+  // Singleton roles to run, each one of knownRoles(), no repeats; empty = all.
+  std::vector<std::string> roles;
+  // Every reconciler re-lists all its keys this often (1 s .. 1 year).
+  std::chrono::seconds resync_interval{300};
+  // Where the embedded Postgres' programs live.
+  std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
+  // Who runs the embedded Postgres when hydrant runs as root.
+  std::string postgres_user = "postgres";
+};
+
+// Every key the file accepts, in the order the README documents them.
+const std::vector<std::string>& knownKeys();
+
+// Every value `roles` accepts: specs, evaluator, queue, notifier.
+const std::vector<std::string>& knownRoles();
+
+// Parses a hydrant.yaml document. `filename` is only used in messages. Error (kInvalid)
+// "FILE:LINE:COL: message" (1-based) for YAML syntax errors, a top level that is not a mapping,
+// more than one document, unknown keys (with a did-you-mean when a known key is close), duplicate
+// keys, wrong types and out-of-range values. An empty document gives the defaults.
+Result<Config> parseYaml(const std::string& text, const std::string& filename);
+
+// Reads and parses a file. Error (kInvalid) "FILE: cannot read: <reason>" when it cannot be read,
+// else as parseYaml.
+Result<Config> loadFile(const std::string& path);
+
+// Applies one command-line override, `key` being the flag's name without the leading "--", with
+// '-' for '_' (e.g. "db-max-connections"; "db_max_connections" is unknown). Error (kInvalid)
+// "--KEY: message" for a bad value or an unknown key; `config` is unchanged on error. "roles"
+// takes a comma-separated list.
+Result<void> applyFlag(Config& config, const std::string& key, const std::string& value);
+
+// The candidate closest to `word` by case-insensitive Levenshtein distance, if that distance is
+// at most 2 and at most half of word's length; ties go to the earliest candidate. Else nullopt.
+// Callers pass candidates in the spelling the user should type ("state_dir" vs "state-dir").
+std::optional<std::string> didYouMean(const std::string& word,
+                                      const std::vector<std::string>& candidates);
+
+}  // namespace hydrant::config

@@ -1,0 +1,37 @@
+// The libpqxx side of ReadTx, WriteTx and Connection. Included only by controller/db/*.cc.
+#pragma once
+
+#include <pqxx/pqxx>
+#include <string>
+
+#include "controller/db/database.hh"
+#include "specs/result.hh"
+
+namespace hydrant::db {
+
+class Connection {
+ public:
+  explicit Connection(const std::string& conninfo) : conn(conninfo) {}
+  pqxx::connection conn;
+};
+
+class ReadTx {
+ public:
+  explicit ReadTx(pqxx::connection& c) : tx(c) {}
+  pqxx::read_transaction tx;
+};
+
+class WriteTx {
+ public:
+  explicit WriteTx(pqxx::connection& c) : tx(c) {}
+  pqxx::work tx;
+};
+
+// Turns a libpqxx exception into a classed Error: lost connections and serialization failures
+// are transient; other SQL errors are transient too (an operator must look), with the SQLSTATE.
+Error errorFrom(const std::exception& e, const std::string& what);
+
+// True for 40001 serialization_failure and 40P01 deadlock_detected.
+bool isRetryable(const std::exception& e);
+
+}  // namespace hydrant::db

@@ -1,0 +1,108 @@
+// Child processes, the only place that uses Boost.Process. Every child gets an argv vector
+// (never a shell string), a timeout, an output cap, and its own process group, which is killed
+// as a whole on timeout or when its owner goes away. run() is thread-safe; a Child is owned by
+// one thread at a time. Children are reaped with waitpid by pid: the process must not set
+// SIGCHLD to SIG_IGN, and nothing else may wait for "any child".
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "specs/result.hh"
+
+namespace hydrant::proc {
+
+// Who a child runs as. Used to start Postgres (which refuses root) as an unprivileged user.
+struct Identity {
+  uid_t uid;
+  gid_t gid;
+  std::string name;  // user name, for messages
+  std::string home;  // becomes HOME in the child (and `name` becomes USER and LOGNAME)
+};
+
+// Looks up a user by name. Error (kInvalid) names the user when it does not exist.
+Result<Identity> lookupUser(const std::string& name);
+
+struct RunOptions {
+  std::vector<std::string> argv;  // argv[0] is searched on the child's PATH if it has no '/'
+  std::map<std::string, std::string> env;  // set in addition to the inherited environment
+  std::vector<std::string> unset_env;      // removed from the inherited environment
+  std::optional<std::string> cwd;
+  std::optional<std::string> stdin_data;  // written to the child's stdin, then closed
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  size_t output_cap = 16 << 20;    // bytes kept per stream; the rest is dropped
+  std::optional<Identity> run_as;  // REQUIRES: the caller is root when set
+};
+
+struct RunResult {
+  int exit_code = -1;     // valid when !signaled && !timed_out
+  bool signaled = false;  // ended by a signal (term_signal says which)
+  int term_signal = 0;
+  bool timed_out = false;                // killed (whole process group) because the timeout passed
+  std::chrono::milliseconds timeout{0};  // the limit that applied (for describe())
+  std::string out;                       // stdout, at most output_cap bytes
+  std::string err;                       // stderr, at most output_cap bytes
+  bool out_truncated = false;
+  bool err_truncated = false;
+
+  bool ok() const { return !signaled && !timed_out && exit_code == 0; }
+  // "exited with code 3", "killed by signal 9", "timed out after 5 s"
+  std::string describe() const;
+};
+
+// Runs a program to completion: it has exited and both its outputs are closed (a background
+// process that keeps them open counts toward the timeout). On timeout the whole process group
+// gets SIGKILL. The child gets SIGTERM if the calling thread dies first; stdin is /dev/null when
+// stdin_data is unset. Success: the result, whatever the exit code. Error (kTransient)
+// "cannot start <program>: <reason>" when it cannot be started (not found, not executable,
+// cwd or run_as not usable).
+Result<RunResult> run(const RunOptions& options);
+
+struct SpawnOptions {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> unset_env;
+  std::optional<std::string> cwd;
+  std::optional<Identity> run_as;
+  std::string log_file;         // stdout and stderr are appended here ("" = /dev/null)
+  bool die_with_parent = true;  // the child gets SIGTERM if this process dies (even by kill -9)
+                                // or the thread that called spawn() exits
+};
+
+// A long-running child (the embedded Postgres). The destructor kills its process group
+// (SIGKILL) if it is still running, so no child outlives its owner by accident.
+// The parent-death signal is tied to the *thread* that forked, not the process: call spawn()
+// from a thread that lives as long as the child should (main), never from a pool thread.
+class Child {
+ public:
+  // Starts the child in a new process group, stdin /dev/null, stdout and stderr appended to
+  // log_file (created 0640, owned by run_as when set). Error (kTransient)
+  // "cannot start <program>: <reason>".
+  static Result<std::unique_ptr<Child>> spawn(const SpawnOptions& options);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const;
+  bool running();                         // reaps the child if it has exited
+  std::optional<int> exitStatus() const;  // raw wait status once reaped
+  void signal(int sig);                   // to the child itself, not the group; no-op once reaped
+  // Waits up to `d` for the child to exit; true if it has exited (and was reaped).
+  bool waitFor(std::chrono::milliseconds d);
+  // SIGKILL to the whole process group, then reaps. No-op once reaped (the group id could
+  // belong to someone else by then).
+  void killGroup();
+
+ private:
+  struct Impl;
+  explicit Child(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hydrant::proc

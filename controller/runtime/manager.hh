@@ -1,0 +1,87 @@
+// Manager: runs reconcilers. Each is bound to a singleton role; while this process leads the role
+// the manager keeps a work queue and worker threads for it, feeds it keys from database
+// notifications, a full resync when it starts, after every listener (re)connect and every
+// resync_interval, and applies the reconcile outcome (requeue, backoff, retry at, stop).
+// Thread-safe: notifications, role changes and status reads may come from any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/runtime/backoff.hh"
+#include "controller/runtime/clock.hh"
+#include "controller/runtime/reconciler.hh"
+
+namespace hydrant::runtime {
+
+struct ControllerSpec {
+  std::string role;  // the singleton role that runs it
+  std::shared_ptr<Reconciler> reconciler;
+  std::vector<std::string> channels;  // NOTIFY channels whose payload names a key
+  // Maps a notification to a key; nullopt means "cannot tell which: resync everything".
+  // Default: the payload is the key (an empty payload resyncs).
+  std::function<std::optional<std::string>(const std::string& channel, const std::string& payload)>
+      key_of;
+  int workers = 1;
+};
+
+struct ControllerStatus {
+  std::string kind;
+  std::string role;
+  bool active = false;  // this process leads the role
+  size_t depth = 0;     // keys ready
+  size_t delayed = 0;   // keys waiting for a delay or backoff
+  size_t processing = 0;
+  uint64_t reconciles = 0;
+  uint64_t errors = 0;
+};
+
+class Manager {
+ public:
+  // `random` gives uniform doubles in [0, 1) for backoff jitter.
+  Manager(Clock& clock, std::function<double()> random, BackoffPolicy backoff,
+          Duration resync_interval);
+  ~Manager();  // stops everything
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  // REQUIRES: called before any role starts.
+  void add(ControllerSpec spec);
+
+  // Every channel some reconciler listens on (for the Listener).
+  std::vector<std::string> channels() const;
+  // Every role some reconciler is bound to.
+  std::vector<std::string> roles() const;
+
+  void notify(const std::string& channel, const std::string& payload);
+  void resyncAll();  // enqueue every key of every active reconciler
+
+  void startRole(const std::string& role);  // became leader
+  void stopRole(const std::string& role);   // lost leadership: workers stop, queues drop
+  void stopAll();
+
+  std::vector<ControllerStatus> status() const;
+
+ private:
+  struct Running;
+  struct Entry {
+    ControllerSpec spec;
+    std::unique_ptr<Running> running;  // set while the role is led here
+  };
+  void start(Entry& e);
+  void stop(Entry& e);
+
+  Clock& clock_;
+  std::function<double()> random_;
+  const BackoffPolicy backoff_;
+  const Duration resync_interval_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Entry>> entries_;  // guarded by mu_ (the vector; entries' running)
+};
+
+}  // namespace hydrant::runtime

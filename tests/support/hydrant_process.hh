@@ -1,0 +1,61 @@
+// HydrantProcess: the real `hydrant` binary started as a child for end-to-end tests, with its
+// stderr in a log file, plus a small HTTP client for its endpoints. One test thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hydrant::proc {
+class Child;
+}
+
+namespace hydrant::testing {
+
+// A TCP port that was free a moment ago on 127.0.0.1.
+int freePort();
+
+struct HttpReply {
+  int status = 0;  // 0: no answer
+  std::string body;
+  std::string content_type;
+};
+
+HttpReply httpGet(int port, const std::string& path);
+
+// Polls `fn` every 20 ms until it returns true or `timeout` passes; returns its last value.
+// For real processes only: unit tests use a ManualClock instead.
+bool eventually(const std::function<bool()>& fn, std::chrono::milliseconds timeout);
+
+class HydrantProcess {
+ public:
+  // Starts HYDRANT_BIN with `args` (e.g. {"run", "--listen", …}) in `cwd`; stderr and stdout go
+  // to `log_file`.
+  HydrantProcess(std::vector<std::string> args, const std::string& cwd, std::string log_file);
+  ~HydrantProcess();  // SIGKILLs the process if it still runs
+
+  pid_t pid() const;
+  bool running();
+  void signal(int sig);
+  // Waits for exit; the exit code, or 128+signal, or nullopt if still running after `timeout`.
+  std::optional<int> waitExit(std::chrono::milliseconds timeout);
+  std::string log() const;
+
+ private:
+  std::unique_ptr<proc::Child> child_;
+  std::string log_file_;
+};
+
+// Runs HYDRANT_BIN to completion; returns {exit code, stdout+stderr}.
+std::pair<int, std::string> runHydrant(const std::vector<std::string>& args,
+                                       const std::string& cwd);
+
+// Whether a process with this pid exists (and is not a zombie).
+bool processAlive(pid_t pid);
+
+}  // namespace hydrant::testing

@@ -1,0 +1,442 @@
+#include "controller/config.hh"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hydrant::config {
+namespace {
+
+using std::chrono::seconds;
+
+// A fresh directory from mkdtemp, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "hydrant-config-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string path(const std::string& name) const { return (path_ / name).string(); }
+
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void expectSameConfig(const Config& actual, const Config& expected) {
+  EXPECT_EQ(actual.database, expected.database);
+  EXPECT_EQ(actual.state_dir, expected.state_dir);
+  EXPECT_EQ(actual.listen, expected.listen);
+  EXPECT_EQ(actual.log_format, expected.log_format);
+  EXPECT_EQ(actual.log_level, expected.log_level);
+  EXPECT_EQ(actual.db_max_connections, expected.db_max_connections);
+  EXPECT_EQ(actual.roles, expected.roles);
+  EXPECT_EQ(actual.resync_interval, expected.resync_interval);
+  EXPECT_EQ(actual.postgres_bin_dir, expected.postgres_bin_dir);
+  EXPECT_EQ(actual.postgres_user, expected.postgres_user);
+}
+
+TEST(ConfigParse, EmptyDocumentGivesDefaults) {
+  for (const std::string text : {"", "# nothing but a comment\n", "~\n", "---\n"}) {
+    SCOPED_TRACE("document: " + text);
+    auto config = parseYaml(text, "hydrant.yaml");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->database, std::nullopt);
+    EXPECT_EQ(config->state_dir, "./.hydrant");
+    EXPECT_EQ(config->listen, "127.0.0.1:8080");
+    EXPECT_EQ(config->log_format, LogFormat::kText);
+    EXPECT_EQ(config->log_level, "info");
+    EXPECT_EQ(config->db_max_connections, 8);
+    EXPECT_EQ(config->roles, std::vector<std::string>{});
+    EXPECT_EQ(config->resync_interval, seconds(300));
+    EXPECT_EQ(config->postgres_bin_dir, "/usr/lib/postgresql/15/bin");
+    EXPECT_EQ(config->postgres_user, "postgres");
+  }
+}
+
+TEST(ConfigParse, FullFileSetsEveryKey) {
+  const std::string text =
+      "database: postgresql://hydrant@db.example/hydrant\n"
+      "state_dir: /var/lib/hydrant\n"
+      "listen: \"[::1]:9090\"\n"
+      "log_format: json\n"
+      "log_level: debug\n"
+      "db_max_connections: 40\n"
+      "roles: [evaluator, queue]\n"
+      "resync_interval: 60\n"
+      "postgres_bin_dir: /opt/pg/bin\n"
+      "postgres_user: hydrant\n";
+  auto config = parseYaml(text, "hydrant.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  Config expected;
+  expected.database = "postgresql://hydrant@db.example/hydrant";
+  expected.state_dir = "/var/lib/hydrant";
+  expected.listen = "[::1]:9090";
+  expected.log_format = LogFormat::kJson;
+  expected.log_level = "debug";
+  expected.db_max_connections = 40;
+  expected.roles = {"evaluator", "queue"};
+  expected.resync_interval = seconds(60);
+  expected.postgres_bin_dir = "/opt/pg/bin";
+  expected.postgres_user = "hydrant";
+  expectSameConfig(*config, expected);
+}
+
+TEST(ConfigParse, RolesMayBeACommaSeparatedString) {
+  auto config = parseYaml("roles: notifier , specs\n", "hydrant.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->roles, (std::vector<std::string>{"notifier", "specs"}));
+}
+
+TEST(ConfigParse, EmptyRolesMeanAll) {
+  for (const std::string text : {"roles: []\n", "roles: ''\n", "roles: ' '\n"}) {
+    SCOPED_TRACE(text);
+    auto config = parseYaml(text, "hydrant.yaml");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->roles, std::vector<std::string>{});
+  }
+}
+
+TEST(ConfigParse, NullDatabaseMeansEmbeddedPostgres) {
+  for (const std::string text : {"database:\n", "database: ~\n", "database: null\n"}) {
+    SCOPED_TRACE(text);
+    auto config = parseYaml(text, "hydrant.yaml");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->database, std::nullopt);
+  }
+}
+
+TEST(ConfigParse, QuotedNullIsAString) {
+  auto config = parseYaml("database: \"null\"\n", "hydrant.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->database, "null");
+}
+
+TEST(ConfigParse, ListenAcceptsNamesAndPortZero) {
+  for (const std::string listen : {"localhost:0", "0.0.0.0:65535", "[fe80::1%eth0]:80"}) {
+    auto config = parseYaml("listen: \"" + listen + "\"\n", "hydrant.yaml");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->listen, listen);
+  }
+}
+
+TEST(KnownKeys, ListsEveryKeyInDocumentedOrder) {
+  EXPECT_EQ(knownKeys(),
+            (std::vector<std::string>{"database", "state_dir", "listen", "log_format", "log_level",
+                                      "db_max_connections", "roles", "resync_interval",
+                                      "postgres_bin_dir", "postgres_user"}));
+  EXPECT_EQ(knownRoles(), (std::vector<std::string>{"specs", "evaluator", "queue", "notifier"}));
+}
+
+struct ErrorCase {
+  std::string name;
+  std::string text;
+  std::string message;
+};
+
+void PrintTo(const ErrorCase& row, std::ostream* out) { *out << row.name; }
+
+class ConfigError : public testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ConfigError, SaysWhereAndWhat) {
+  auto config = parseYaml(GetParam().text, "hydrant.yaml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().cls, ErrorClass::kInvalid);
+  EXPECT_EQ(config.error().message, GetParam().message);
+}
+
+const std::string kKnownKeys =
+    "database, state_dir, listen, log_format, log_level, db_max_connections, roles, "
+    "resync_interval, postgres_bin_dir, postgres_user";
+const std::string kKnownRoles = "specs, evaluator, queue, notifier";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigError,
+    testing::Values(
+        ErrorCase{"UnknownKeyWithSuggestion", "log_level: info\ndatabse: postgresql://x\n",
+                  "hydrant.yaml:2:1: unknown key \"databse\" (did you mean \"database\"?)"},
+        ErrorCase{"UnknownKeyWithoutSuggestion", "frobnicate: 1\n",
+                  "hydrant.yaml:1:1: unknown key \"frobnicate\"; known keys: " + kKnownKeys},
+        ErrorCase{"DashedKeySuggestsUnderscore", "state-dir: /x\n",
+                  "hydrant.yaml:1:1: unknown key \"state-dir\" (did you mean \"state_dir\"?)"},
+        ErrorCase{"KeyInWrongCase", "{Listen: \"h:1\"}\n",
+                  "hydrant.yaml:1:2: unknown key \"Listen\" (did you mean \"listen\"?)"},
+        ErrorCase{"KeyNotAScalar", "[a]: 1\n",
+                  "hydrant.yaml:1:1: expected a setting name, got a sequence"},
+        ErrorCase{"StringGotSequence", "database: [a, b]\n",
+                  "hydrant.yaml:1:11: database: expected a string, got a sequence"},
+        ErrorCase{"StringGotMapping", "state_dir:\n  path: /x\n",
+                  "hydrant.yaml:2:3: state_dir: expected a string, got a mapping"},
+        ErrorCase{"StringGotNull", "log_level: info\npostgres_user:\n",
+                  "hydrant.yaml:2:1: postgres_user: expected a string, got null"},
+        ErrorCase{"EmptyDatabase", "database: ''\n",
+                  "hydrant.yaml:1:11: database: expected a non-empty string, got \"\""},
+        ErrorCase{"IntegerNotANumber", "db_max_connections: abc\n",
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
+                  "got \"abc\""},
+        ErrorCase{"IntegerBelowRange", "db_max_connections: 1\n",
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
+                  "got \"1\""},
+        ErrorCase{"IntegerAboveRange", "db_max_connections: 1001\n",
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
+                  "got \"1001\""},
+        ErrorCase{"IntegerWithFraction", "db_max_connections: 8.5\n",
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
+                  "got \"8.5\""},
+        ErrorCase{"ResyncIntervalZero", "resync_interval: 0\n",
+                  "hydrant.yaml:1:18: resync_interval: expected seconds as an integer from 1 to "
+                  "31536000, got \"0\""},
+        ErrorCase{"ResyncIntervalOverflow", "resync_interval: 99999999999999999999\n",
+                  "hydrant.yaml:1:18: resync_interval: expected seconds as an integer from 1 to "
+                  "31536000, got \"99999999999999999999\""},
+        ErrorCase{"ResyncIntervalWithUnit", "resync_interval: 5m\n",
+                  "hydrant.yaml:1:18: resync_interval: expected seconds as an integer from 1 to "
+                  "31536000, got \"5m\""},
+        ErrorCase{"BadLogFormat", "log_format: xml\n",
+                  "hydrant.yaml:1:13: log_format: expected \"text\" or \"json\", got \"xml\""},
+        ErrorCase{"BadLogLevel", "log_level: loud\n",
+                  "hydrant.yaml:1:12: log_level: expected one of trace, debug, info, warn, error, "
+                  "critical, off, got \"loud\""},
+        ErrorCase{"ListenWithoutPort", "listen: localhost\n",
+                  "hydrant.yaml:1:9: listen: expected HOST:PORT (port 0-65535), got "
+                  "\"localhost\""},
+        ErrorCase{"ListenPortTooLarge", "listen: 127.0.0.1:65536\n",
+                  "hydrant.yaml:1:9: listen: expected HOST:PORT (port 0-65535), got "
+                  "\"127.0.0.1:65536\""},
+        ErrorCase{"ListenUnbracketedIpv6", "listen: \"::1:8080\"\n",
+                  "hydrant.yaml:1:9: listen: expected HOST:PORT (port 0-65535), got "
+                  "\"::1:8080\""},
+        ErrorCase{"ListenWithoutHost", "listen: \":8080\"\n",
+                  "hydrant.yaml:1:9: listen: expected HOST:PORT (port 0-65535), got \":8080\""},
+        ErrorCase{"RoleWithSuggestion", "roles: [specs, evalutor]\n",
+                  "hydrant.yaml:1:16: roles: unknown role \"evalutor\" (did you mean "
+                  "\"evaluator\"?)"},
+        ErrorCase{"RoleWithoutSuggestion", "roles: specs, builder\n",
+                  "hydrant.yaml:1:8: roles: unknown role \"builder\"; known roles: " + kKnownRoles},
+        ErrorCase{"RoleTrailingComma", "roles: specs,\n",
+                  "hydrant.yaml:1:8: roles: unknown role \"\"; known roles: " + kKnownRoles},
+        ErrorCase{"RoleRepeated", "roles:\n  - queue\n  - queue\n",
+                  "hydrant.yaml:3:5: roles: duplicate role \"queue\""},
+        ErrorCase{"RolesGotMapping", "roles: {queue: 1}\n",
+                  "hydrant.yaml:1:8: roles: expected a list of roles or a comma-separated "
+                  "string, got a mapping"},
+        ErrorCase{"ValueIsQuotedWithEscapes", "log_format: \"x\\\"y\\nz\"\n",
+                  "hydrant.yaml:1:13: log_format: expected \"text\" or \"json\", got "
+                  "\"x\\\"y\\nz\""},
+        ErrorCase{"DuplicateKey", "log_level: info\nlisten: h:1\nlog_level: debug\n",
+                  "hydrant.yaml:3:1: duplicate key \"log_level\""},
+        ErrorCase{"SyntaxErrorIndentation", "log_level: info\n  listen: h:1\n",
+                  "hydrant.yaml:2:9: illegal map value"},
+        ErrorCase{"SyntaxErrorStrayBracket", "log_level: info\nroles: [specs]]\n",
+                  "hydrant.yaml:2:15: illegal flow end"},
+        ErrorCase{"TopLevelSequence", "- database\n",
+                  "hydrant.yaml:1:1: expected a mapping of settings, got a sequence"},
+        ErrorCase{"TopLevelScalar", "database\n",
+                  "hydrant.yaml:1:1: expected a mapping of settings, got \"database\""},
+        ErrorCase{"TwoDocuments", "log_level: info\n---\nlog_level: debug\n",
+                  "hydrant.yaml:3:1: expected one document, found a second one"}),
+    [](const testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(ConfigFlag, FlagsOverrideFileValues) {
+  auto config =
+      parseYaml("state_dir: /from/file\nlog_level: warn\ndb_max_connections: 20\nroles: [queue]\n",
+                "hydrant.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_TRUE(applyFlag(*config, "state-dir", "/from/flag"));
+  ASSERT_TRUE(applyFlag(*config, "db-max-connections", "3"));
+  ASSERT_TRUE(applyFlag(*config, "roles", "specs,notifier"));
+  ASSERT_TRUE(applyFlag(*config, "log-format", "json"));
+  EXPECT_EQ(config->state_dir, "/from/flag");
+  EXPECT_EQ(config->db_max_connections, 3);
+  EXPECT_EQ(config->roles, (std::vector<std::string>{"specs", "notifier"}));
+  EXPECT_EQ(config->log_format, LogFormat::kJson);
+  EXPECT_EQ(config->log_level, "warn");
+}
+
+TEST(ConfigFlag, EveryKeyHasAFlagThatAgreesWithTheFile) {
+  const std::map<std::string, std::string> values = {
+      {"database", "host=db dbname=hydrant"},
+      {"state_dir", "/srv/hydrant"},
+      {"listen", "[::]:80"},
+      {"log_format", "json"},
+      {"log_level", "trace"},
+      {"db_max_connections", "1000"},
+      {"roles", "queue,evaluator"},
+      {"resync_interval", "1"},
+      {"postgres_bin_dir", "/pg/bin"},
+      {"postgres_user", "pg"},
+  };
+  std::string text;
+  Config fromFlags;
+  for (const auto& key : knownKeys()) {
+    ASSERT_EQ(values.count(key), 1u) << "no test value for " << key;
+    text += key + ": \"" + values.at(key) + "\"\n";
+    std::string flag = key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    auto applied = applyFlag(fromFlags, flag, values.at(key));
+    ASSERT_TRUE(applied) << applied.error().message;
+  }
+  auto fromFile = parseYaml(text, "hydrant.yaml");
+  ASSERT_TRUE(fromFile) << fromFile.error().message;
+  expectSameConfig(fromFlags, *fromFile);
+  EXPECT_EQ(fromFlags.roles, (std::vector<std::string>{"queue", "evaluator"}));
+  EXPECT_EQ(fromFlags.resync_interval, seconds(1));
+}
+
+TEST(ConfigFlag, EmptyRolesFlagResetsToAll) {
+  Config config;
+  config.roles = {"queue"};
+  ASSERT_TRUE(applyFlag(config, "roles", ""));
+  EXPECT_EQ(config.roles, std::vector<std::string>{});
+}
+
+TEST(ConfigFlag, ErrorLeavesConfigUnchanged) {
+  Config config;
+  config.roles = {"queue"};
+  config.db_max_connections = 12;
+  EXPECT_FALSE(applyFlag(config, "roles", "specs,bogus"));
+  EXPECT_FALSE(applyFlag(config, "db-max-connections", "9999"));
+  EXPECT_EQ(config.roles, std::vector<std::string>{"queue"});
+  EXPECT_EQ(config.db_max_connections, 12);
+}
+
+struct FlagErrorCase {
+  std::string name;
+  std::string key;
+  std::string value;
+  std::string message;
+};
+
+void PrintTo(const FlagErrorCase& row, std::ostream* out) { *out << row.name; }
+
+class ConfigFlagError : public testing::TestWithParam<FlagErrorCase> {};
+
+TEST_P(ConfigFlagError, NamesTheFlag) {
+  Config config;
+  auto applied = applyFlag(config, GetParam().key, GetParam().value);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().cls, ErrorClass::kInvalid);
+  EXPECT_EQ(applied.error().message, GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigFlagError,
+    testing::Values(
+        FlagErrorCase{"NotAnInteger", "db-max-connections", "x",
+                      "--db-max-connections: expected an integer from 2 to 1000, got \"x\""},
+        FlagErrorCase{"IntegerWithSpaces", "resync-interval", " 30",
+                      "--resync-interval: expected seconds as an integer from 1 to 31536000, "
+                      "got \" 30\""},
+        FlagErrorCase{"EmptyDatabase", "database", "",
+                      "--database: expected a non-empty string, got \"\""},
+        FlagErrorCase{"BadListen", "listen", "8080",
+                      "--listen: expected HOST:PORT (port 0-65535), got \"8080\""},
+        FlagErrorCase{"BadLogLevel", "log-level", "verbose",
+                      "--log-level: expected one of trace, debug, info, warn, error, critical, "
+                      "off, got \"verbose\""},
+        FlagErrorCase{"BadRole", "roles", "specs,queu",
+                      "--roles: unknown role \"queu\" (did you mean \"queue\"?)"},
+        FlagErrorCase{"UnknownWithSuggestion", "state-dri", "/x",
+                      "--state-dri: unknown option (did you mean --state-dir?)"},
+        FlagErrorCase{"UnderscoreSpelling", "db_max_connections", "4",
+                      "--db_max_connections: unknown option (did you mean "
+                      "--db-max-connections?)"},
+        FlagErrorCase{"UnknownWithoutSuggestion", "verbose", "1",
+                      "--verbose: unknown option; known options: --database, --state-dir, "
+                      "--listen, --log-format, --log-level, --db-max-connections, --roles, "
+                      "--resync-interval, --postgres-bin-dir, --postgres-user"}),
+    [](const testing::TestParamInfo<FlagErrorCase>& info) { return info.param.name; });
+
+struct SuggestionCase {
+  std::string name;
+  std::string word;
+  std::vector<std::string> candidates;
+  std::optional<std::string> suggestion;
+};
+
+void PrintTo(const SuggestionCase& row, std::ostream* out) { *out << row.name; }
+
+class DidYouMean : public testing::TestWithParam<SuggestionCase> {};
+
+TEST_P(DidYouMean, SuggestsTheClosestCandidate) {
+  EXPECT_EQ(didYouMean(GetParam().word, GetParam().candidates), GetParam().suggestion);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, DidYouMean,
+    testing::Values(SuggestionCase{"MissingLetter", "databse", knownKeys(), "database"},
+                    SuggestionCase{"SwappedLetters", "lsiten", knownKeys(), "listen"},
+                    SuggestionCase{"IgnoresCase", "LOG_LEVEL", knownKeys(), "log_level"},
+                    SuggestionCase{"DashForUnderscore", "state-dir", knownKeys(), "state_dir"},
+                    SuggestionCase{
+                        "UnderscoreForDash", "state_dir", {"listen", "state-dir"}, "state-dir"},
+                    SuggestionCase{"TwoEditsIsCloseEnough", "datbse", knownKeys(), "database"},
+                    SuggestionCase{"ThreeEditsIsTooFar", "dtbse", knownKeys(), std::nullopt},
+                    SuggestionCase{"NothingClose", "frobnicate", knownKeys(), std::nullopt},
+                    SuggestionCase{"ShortWordAllowsOneEdit", "ab", {"ac"}, "ac"},
+                    SuggestionCase{"SwapInShortWordIsOneEdit", "rnu", {"migrate", "run"}, "run"},
+                    SuggestionCase{"ShortWordRejectsTwoEdits", "ab", {"cd"}, std::nullopt},
+                    SuggestionCase{"EmptyWord", "", {"a"}, std::nullopt},
+                    SuggestionCase{"NoCandidates", "database", {}, std::nullopt},
+                    SuggestionCase{"ClosestBeatsEarlier", "queu", {"quest", "queue"}, "queue"},
+                    SuggestionCase{"TieGoesToFirst", "cat", {"bat", "hat"}, "bat"},
+                    SuggestionCase{"TieGoesToFirstReversed", "cat", {"hat", "bat"}, "hat"}),
+    [](const testing::TestParamInfo<SuggestionCase>& info) { return info.param.name; });
+
+TEST(ConfigLoadFile, ReadsTheFile) {
+  TempDir dir;
+  auto config = loadFile(dir.write("hydrant.yaml", "log_level: debug\nroles: specs\n"));
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->log_level, "debug");
+  EXPECT_EQ(config->roles, std::vector<std::string>{"specs"});
+}
+
+TEST(ConfigLoadFile, ErrorsNameThePath) {
+  TempDir dir;
+  const std::string path = dir.write("hydrant.yaml", "log_level: debug\nlog_levl: info\n");
+  auto config = loadFile(path);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            path + ":2:1: unknown key \"log_levl\" (did you mean \"log_level\"?)");
+}
+
+TEST(ConfigLoadFile, MissingFileCannotBeRead) {
+  TempDir dir;
+  const std::string path = dir.path("missing.yaml");
+  auto config = loadFile(path);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().cls, ErrorClass::kInvalid);
+  EXPECT_EQ(config.error().message, path + ": cannot read: No such file or directory");
+}
+
+TEST(ConfigLoadFile, DirectoryCannotBeRead) {
+  TempDir dir;
+  auto config = loadFile(dir.path(""));
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message, dir.path("") + ": cannot read: Is a directory");
+}
+
+}  // namespace
+}  // namespace hydrant::config
