@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,14 +66,15 @@ class Database {
 
   template <class T>
   Result<T> read(const std::function<Result<T>(ReadTx&)>& fn) {
-    std::optional<Result<T>> out;
+    std::optional<T> value;
     auto r = withRead([&](ReadTx& tx) -> Result<void> {
-      out.emplace(fn(tx));
-      if (!*out) return out->error();
+      Result<T> v = fn(tx);
+      if (!v.has_value()) return v.error();
+      value.emplace(std::move(v).value());
       return {};
     });
     if (!r) return r.error();
-    return std::move(*out);
+    return std::move(*value);
   }
 
   // Runs `fn` with a pooled connection and no transaction (for session-level work such as
