@@ -102,6 +102,7 @@ web::Readiness readiness(db::Database& database, const std::atomic<db::LeaderEle
   for (const auto& role : roles) r.roles[role] = false;
   if (auto* e = elector.load()) {
     for (const auto& [role, leading] : e->state()) r.roles[role] = leading;
+    r.roles_settled = e->settled();
   }
   return r;
 }

@@ -123,17 +123,12 @@ void Database::giveBack(std::unique_ptr<Connection> c) {
 
 Result<void> Database::withRead(const std::function<Result<void>(ReadTx&)>& fn,
                                 std::chrono::milliseconds wait) {
-  auto c = lease(wait);
-  if (!c) return c.error();
-  Result<void> out;
-  try {
-    ReadTx tx((*c)->conn);
-    out = fn(tx);
-  } catch (const std::exception& e) {
-    out = errorFrom(e, "database");
-  }
-  giveBack(std::move(*c));
-  return out;
+  return withConnection(
+      [&](Connection& c) {
+        ReadTx tx(c.conn);
+        return fn(tx);
+      },
+      wait);
 }
 
 Result<void> Database::withConnection(const std::function<Result<void>(Connection&)>& fn,

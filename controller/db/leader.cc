@@ -45,16 +45,6 @@ void LeaderElector::loseAll(bool stopping) {
   }
 }
 
-void LeaderElector::pause(std::stop_token stop) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lk(mu);
-  auto deadline = clock_.monotonic() + interval_;
-  while (!stop.stop_requested() && clock_.monotonic() < deadline) {
-    clock_.waitUntil(cv, lk, deadline, stop);
-  }
-}
-
 void LeaderElector::run(std::stop_token stop) {
   std::unique_ptr<pqxx::connection> conn;
   std::optional<Slot> slot;
@@ -90,12 +80,14 @@ void LeaderElector::run(std::stop_token stop) {
         }
       }
       reported_standby = true;
+      settled_ = true;
     } catch (const std::exception& e) {
+      settled_ = false;
       log::warn("leader-election", "database: {}", e.what());
       loseAll(false);
       conn.reset();
     }
-    pause(stop);
+    runtime::sleepFor(clock_, interval_, stop);
   }
   loseAll(true);  // closing the connection below releases the locks for a standby
 }

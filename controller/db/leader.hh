@@ -6,6 +6,7 @@
 // never act together. run() on one thread; state() from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -31,11 +32,13 @@ class LeaderElector {
 
   // role -> true when leading, false when standby.
   std::map<std::string, bool> state() const;
+  // Whether the last round reached the database, so state() says who leads rather than "not
+  // yet known". False before the first round and while the database cannot be reached.
+  bool settled() const { return settled_; }
 
  private:
   void setHeld(const std::string& role, bool held);
   void loseAll(bool stopping);
-  void pause(std::stop_token stop);
 
   Database& db_;
   const std::vector<std::string> roles_;
@@ -45,6 +48,7 @@ class LeaderElector {
   std::function<void(const std::string&)> on_lose_;
   mutable std::mutex mu_;
   std::map<std::string, bool> held_;  // guarded by mu_
+  std::atomic<bool> settled_{false};
 };
 
 }  // namespace hydrant::db

@@ -37,16 +37,6 @@ Listener::Listener(Database& db, std::vector<std::string> channels, runtime::Clo
       on_notify_(std::move(on_notify)),
       on_connected_(std::move(on_connected)) {}
 
-void Listener::pause(std::stop_token stop, runtime::Duration d) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lk(mu);
-  auto deadline = clock_.monotonic() + d;
-  while (!stop.stop_requested() && clock_.monotonic() < deadline) {
-    clock_.waitUntil(cv, lk, deadline, stop);
-  }
-}
-
 bool Listener::session(std::stop_token stop) {
   auto slot = db_.reserveSlot();
   if (!slot) {
@@ -100,7 +90,7 @@ void Listener::run(std::stop_token stop) {
     ++failures;
     auto delay = runtime::backoffDelay(backoff_, failures, unit(rng));
     log::info("listener", "reconnecting in {} ms", delay.count());
-    pause(stop, delay);
+    runtime::sleepFor(clock_, delay, stop);
   }
 }
 

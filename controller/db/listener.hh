@@ -37,7 +37,6 @@ class Listener {
 
  private:
   bool session(std::stop_token stop);  // one connection's lifetime; false if it could not connect
-  void pause(std::stop_token stop, runtime::Duration d);
 
   Database& db_;
   const std::vector<std::string> channels_;

@@ -98,4 +98,15 @@ int ManualClock::waiters() const {
   return static_cast<int>(waiters_.size());
 }
 
+bool sleepFor(Clock& clock, Duration d, std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lk(mu);
+  const MonoTime deadline = clock.monotonic() + d;
+  while (!stop.stop_requested() && clock.monotonic() < deadline) {
+    clock.waitUntil(cv, lk, deadline, stop);
+  }
+  return !stop.stop_requested();
+}
+
 }  // namespace hydrant::runtime

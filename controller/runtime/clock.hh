@@ -72,4 +72,8 @@ class ManualClock final : public Clock {
   std::vector<Waiter*> waiters_;      // guarded by mu_
 };
 
+// Blocks until `d` has passed on `clock` or `stop` is requested, whichever comes first; the
+// stop-aware sleep of every loop that waits for its next deadline. Returns false when stopped.
+bool sleepFor(Clock& clock, Duration d, std::stop_token stop);
+
 }  // namespace hydrant::runtime

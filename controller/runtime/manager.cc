@@ -88,16 +88,7 @@ void workerLoop(std::stop_token stop, Reconciler& r, WorkQueue& q, Clock& clock,
 
 void resyncLoop(std::stop_token stop, Reconciler& r, WorkQueue& q, Clock& clock,
                 Duration interval) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lk(mu);
-  while (!stop.stop_requested()) {
-    auto deadline = clock.monotonic() + interval;
-    while (!stop.stop_requested() && clock.monotonic() < deadline) {
-      clock.waitUntil(cv, lk, deadline, stop);
-    }
-    if (!stop.stop_requested()) enqueueAll(r, q);
-  }
+  while (sleepFor(clock, interval, stop)) enqueueAll(r, q);
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ nlohmann::json toJson(const Readiness& r) {
   return {{"ready", r.ready()},
           {"database", db},
           {"schema", {{"applied", r.schema_version}, {"expected", r.schema_expected}}},
-          {"roles", roles}};
+          {"roles", roles},
+          {"roles_settled", r.roles_settled}};
 }
 
 }  // namespace

@@ -20,7 +20,10 @@ struct Readiness {
   int schema_version = 0;             // applied
   int schema_expected = 0;            // known to this binary
   std::map<std::string, bool> roles;  // role -> leading (true) or standby (false)
-  bool ready() const { return database_ok && schema_version == schema_expected; }
+  bool roles_settled = false;         // leader election has reached the database
+  bool ready() const {
+    return database_ok && schema_version == schema_expected && roles_settled;
+  }
 };
 
 struct Endpoint {

@@ -39,15 +39,6 @@ HttpReply httpGet(int port, const std::string& path) {
   return {r->status, r->body, r->get_header_value("Content-Type")};
 }
 
-bool eventually(const std::function<bool()>& fn, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!fn()) {
-    if (std::chrono::steady_clock::now() > deadline) return fn();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 bool processAlive(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/wait.hh"
+
 namespace hydrant::proc {
 class Child;
 }
@@ -27,10 +29,6 @@ struct HttpReply {
 };
 
 HttpReply httpGet(int port, const std::string& path);
-
-// Polls `fn` every 20 ms until it returns true or `timeout` passes; returns its last value.
-// For real processes only: unit tests use a ManualClock instead.
-bool eventually(const std::function<bool()>& fn, std::chrono::milliseconds timeout);
 
 class HydrantProcess {
  public:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -17,13 +18,20 @@ std::mutex g_mu;
 constexpr const char* kTemplate = "hydrant_template";
 }  // namespace
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/hydrant-test-XXXXXX";
-  char* p = mkdtemp(tmpl);
-  if (!p) throw std::runtime_error("mkdtemp failed");
-  path_ = p;
-  std::filesystem::permissions(path_, std::filesystem::perms(0755));
+namespace {
+
+// A new directory /tmp/<prefix>-XXXXXX that the postgres user may enter (for the embedded
+// cluster when the tests run as root).
+std::string makeTempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl + ": " + strerror(errno));
+  std::filesystem::permissions(tmpl, std::filesystem::perms(0755));
+  return tmpl;
 }
+
+}  // namespace
+
+TempDir::TempDir() : path_(makeTempDir("hydrant-test")) {}
 
 TempDir::~TempDir() {
   std::error_code ec;
@@ -35,12 +43,7 @@ TestCluster& TestCluster::get() {
   return *cluster;
 }
 
-TestCluster::TestCluster() {
-  char tmpl[] = "/tmp/hydrant-pg-XXXXXX";
-  char* p = mkdtemp(tmpl);
-  if (!p) throw std::runtime_error("mkdtemp failed");
-  dir_ = p;
-  std::filesystem::permissions(dir_, std::filesystem::perms(0755));
+TestCluster::TestCluster() : dir_(makeTempDir("hydrant-pg")) {
   start();
   auto created = db::ensureDatabase(conninfo("postgres"), kTemplate);
   if (!created) throw std::runtime_error(created.error().message);

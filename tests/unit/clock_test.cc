@@ -8,45 +8,17 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/wait.hh"
+
 namespace hydrant::runtime {
 namespace {
 
 using namespace std::chrono_literals;
+using hydrant::testing::Background;
+using hydrant::testing::eventually;
 
 // Generous bound for things that should happen at once; only reached when a test fails.
 constexpr auto kSafetyNet = std::chrono::seconds(10);
-
-// Spins (yielding) until `done` holds. The real-time bound only turns a hang into a failure.
-bool eventually(const std::function<bool()>& done) {
-  const auto give_up = std::chrono::steady_clock::now() + kSafetyNet;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
-// Runs `fn` on a thread and hands its result back through a future. The thread is a jthread
-// declared last, so a failing test stops and joins it instead of hanging or leaking it.
-template <class T>
-class Background {
- public:
-  explicit Background(std::function<T(std::stop_token)> fn)
-      : thread_(
-            [this, fn = std::move(fn)](std::stop_token stop) { promise_.set_value(fn(stop)); }) {}
-
-  bool finishedWithin(std::chrono::seconds bound) {
-    return future_.wait_for(bound) == std::future_status::ready;
-  }
-  bool finished() { return finishedWithin(0s); }
-  T result() { return future_.get(); }
-  void requestStop() { thread_.request_stop(); }
-
- private:
-  std::promise<T> promise_;
-  std::future<T> future_ = promise_.get_future();
-  std::jthread thread_;
-};
 
 // What a waiting thread guards with its own mutex, as a caller of waitUntil would.
 struct WaiterState {

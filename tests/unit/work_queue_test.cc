@@ -10,43 +10,23 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/wait.hh"
+
 namespace hydrant::runtime {
 namespace {
 
 using namespace std::chrono_literals;
 using Keys = std::vector<std::string>;
+using hydrant::testing::eventually;
 
 // Generous bound for things that should happen at once; only reached when a test fails.
 constexpr auto kSafetyNet = std::chrono::seconds(10);
 
-// Spins (yielding) until `done` holds. The real-time bound only turns a hang into a failure.
-bool eventually(const std::function<bool()>& done) {
-  const auto give_up = std::chrono::steady_clock::now() + kSafetyNet;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
-// A get() on its own thread. The jthread is declared last, so a failing test stops it (get()
-// then returns nullopt) and joins it instead of hanging.
-class AsyncGet {
+// A get() on its own thread; a failing test stops it (get() then returns nullopt) and joins it.
+class AsyncGet : public hydrant::testing::Background<std::optional<std::string>> {
  public:
   explicit AsyncGet(WorkQueue& queue)
-      : thread_([this, &queue](std::stop_token stop) { promise_.set_value(queue.get(stop)); }) {}
-
-  bool finishedWithin(std::chrono::seconds bound) {
-    return future_.wait_for(bound) == std::future_status::ready;
-  }
-  bool finished() { return finishedWithin(0s); }
-  std::optional<std::string> result() { return future_.get(); }
-  void requestStop() { thread_.request_stop(); }
-
- private:
-  std::promise<std::optional<std::string>> promise_;
-  std::future<std::optional<std::string>> future_ = promise_.get_future();
-  std::jthread thread_;
+      : Background([&queue](std::stop_token stop) { return queue.get(stop); }) {}
 };
 
 class WorkQueueTest : public ::testing::Test {
