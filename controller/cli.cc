@@ -16,7 +16,7 @@ const char* kFlagHelp[][2] = {
     {"listen", "HOST:PORT of the HTTP server (default 127.0.0.1:8080)"},
     {"log-format", "text or json (default text)"},
     {"log-level", "trace, debug, info, warn, error, critical or off (default info)"},
-    {"db-max-connections", "hard cap on database connections, 2-1000 (default 8)"},
+    {"db-max-connections", "hard cap on database connections, 3-1000 (default 8)"},
     {"roles", "comma-separated singleton roles to run (default: all)"},
     {"resync-interval", "seconds between full resyncs (default 300)"},
     {"postgres-bin-dir", "where initdb and postgres live (default /usr/lib/postgresql/15/bin)"},

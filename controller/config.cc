@@ -16,7 +16,8 @@
 namespace hydrant::config {
 namespace {
 
-constexpr long long kMinDbConnections = 2;
+// The listener and the leader lock hold one connection each; the pool needs at least one more.
+constexpr long long kMinDbConnections = 3;
 constexpr long long kMaxDbConnections = 1000;
 // Large enough for any sensible interval, small enough that converting it to nanoseconds for a
 // deadline cannot overflow.

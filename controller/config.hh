@@ -25,7 +25,8 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   // trace, debug, info, warn, error, critical, off
   std::string log_level = "info";
-  // Hard cap on the database connections this process opens (2..1000).
+  // Hard cap on the database connections this process opens (3..1000): the listener and the
+  // leader lock hold one each, the rest is the pool.
   int db_max_connections = 8;
   // Singleton roles to run, each one of knownRoles(), no repeats; empty = all.
   std::vector<std::string> roles;

@@ -47,7 +47,7 @@ class Slot {
 
 class Database {
  public:
-  // Does not connect yet. REQUIRES: max_connections >= 2.
+  // Does not connect yet. REQUIRES: max_connections >= 1 (3 or more when a listener and a leader lock share it).
   Database(std::string conninfo, int max_connections);
   ~Database();
   Database(const Database&) = delete;

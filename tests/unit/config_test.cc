@@ -194,16 +194,16 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"EmptyDatabase", "database: ''\n",
                   "hydrant.yaml:1:11: database: expected a non-empty string, got \"\""},
         ErrorCase{"IntegerNotANumber", "db_max_connections: abc\n",
-                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 3 to 1000, "
                   "got \"abc\""},
-        ErrorCase{"IntegerBelowRange", "db_max_connections: 1\n",
-                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
-                  "got \"1\""},
+        ErrorCase{"IntegerBelowRange", "db_max_connections: 2\n",
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 3 to 1000, "
+                  "got \"2\""},
         ErrorCase{"IntegerAboveRange", "db_max_connections: 1001\n",
-                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 3 to 1000, "
                   "got \"1001\""},
         ErrorCase{"IntegerWithFraction", "db_max_connections: 8.5\n",
-                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 2 to 1000, "
+                  "hydrant.yaml:1:21: db_max_connections: expected an integer from 3 to 1000, "
                   "got \"8.5\""},
         ErrorCase{"ResyncIntervalZero", "resync_interval: 0\n",
                   "hydrant.yaml:1:18: resync_interval: expected seconds as an integer from 1 to "
@@ -345,7 +345,7 @@ INSTANTIATE_TEST_SUITE_P(
     Table, ConfigFlagError,
     testing::Values(
         FlagErrorCase{"NotAnInteger", "db-max-connections", "x",
-                      "--db-max-connections: expected an integer from 2 to 1000, got \"x\""},
+                      "--db-max-connections: expected an integer from 3 to 1000, got \"x\""},
         FlagErrorCase{"IntegerWithSpaces", "resync-interval", " 30",
                       "--resync-interval: expected seconds as an integer from 1 to 31536000, "
                       "got \" 30\""},
