@@ -61,7 +61,14 @@ HydrantProcess::HydrantProcess(std::vector<std::string> args, const std::string&
   child_ = std::move(*c);
 }
 
-HydrantProcess::~HydrantProcess() = default;  // Child's destructor kills its process group
+HydrantProcess::~HydrantProcess() {
+  // Stop it as a user would, so its embedded Postgres is shut down before the test's temp dir
+  // is removed; the Child's destructor SIGKILLs the group only if that did not work.
+  if (child_->running()) {
+    child_->signal(SIGTERM);
+    child_->waitFor(std::chrono::seconds(6));
+  }
+}
 
 pid_t HydrantProcess::pid() const { return child_->pid(); }
 bool HydrantProcess::running() { return child_->running(); }

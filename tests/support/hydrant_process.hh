@@ -35,7 +35,7 @@ class HydrantProcess {
   // Starts HYDRANT_BIN with `args` (e.g. {"run", "--listen", …}) in `cwd`; stderr and stdout go
   // to `log_file`.
   HydrantProcess(std::vector<std::string> args, const std::string& cwd, std::string log_file);
-  ~HydrantProcess();  // SIGKILLs the process if it still runs
+  ~HydrantProcess();  // SIGTERM, then SIGKILL if it is still running 6 s later
 
   pid_t pid() const;
   bool running();
