@@ -68,9 +68,11 @@ void write(Level level, std::string_view object, std::string_view message) {
     return;
   }
   auto now = std::chrono::system_clock::now();
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   nlohmann::json line = {
-      {"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z",
-                           fmt::gmtime(std::chrono::system_clock::to_time_t(now)))},
+      {"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z",
+                           fmt::gmtime(std::chrono::system_clock::to_time_t(now)), millis.count())},
       {"level", std::string(spdlog::level::to_string_view(toSpd(level)).data())},
       {"msg", std::string(message)}};
   if (!object.empty()) line["object"] = std::string(object);
