@@ -59,10 +59,10 @@ bool Listener::session(std::stop_token stop) {
     log::warn("listener", "cannot connect to {}: {}", redactConninfo(db_.conninfo()), e.what());
     return false;
   }
-  connected_ = true;
-  ++connects_;
   log::info("listener", "listening on {} channel(s)", channels_.size());
   if (on_connected_) on_connected_();
+  connected_ = true;  // only now: listening, and what changed before was resynced
+  ++connects_;
   try {
     while (!stop.stop_requested()) {
       conn->await_notification(0, std::chrono::microseconds(kPollSlice).count());

@@ -32,8 +32,9 @@ class Listener {
   // Runs until `stop` is requested. Never throws; every failure is logged and retried.
   void run(std::stop_token stop);
 
+  // Listening, with the resync after the (re)connect done.
   bool connected() const { return connected_; }
-  int connects() const { return connects_; }  // successful (re)connections so far
+  int connects() const { return connects_; }  // completed (re)connections so far
 
  private:
   bool session(std::stop_token stop);  // one connection's lifetime; false if it could not connect
