@@ -47,13 +47,8 @@ Result<std::unique_ptr<Child>> Child::spawn(const SpawnOptions& options) {
   Result<detail::Fd> log = openLog(options, program);
   if (!log) return log.error();
 
-  detail::LaunchSpec spec{options.argv,
-                          options.env,
-                          options.unset_env,
-                          options.cwd,
-                          options.run_as,
-                          {in->get(), log->get(), log->get()},
-                          options.die_with_parent ? SIGTERM : 0};
+  detail::LaunchSpec spec{
+      options, {in->get(), log->get(), log->get()}, options.die_with_parent ? SIGTERM : 0};
   const Result<pid_t> pid = detail::launch(spec);
   if (!pid) return pid.error();
   auto impl = std::make_unique<Impl>();

@@ -45,12 +45,7 @@ struct Streams {
   int err = -1;
 };
 
-struct LaunchSpec {
-  std::vector<std::string> argv;
-  std::map<std::string, std::string> env;
-  std::vector<std::string> unset_env;
-  std::optional<std::string> cwd;
-  std::optional<Identity> run_as;
+struct LaunchSpec : Program {
   Streams streams;
   int parent_death_signal = 0;  // 0: none
 };

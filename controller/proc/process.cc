@@ -169,10 +169,7 @@ Result<RunResult> run(const RunOptions& options) {
   Result<Pipe> err = makePipe(program);
   if (!err) return err.error();
 
-  detail::LaunchSpec spec{
-      options.argv, options.env,    options.unset_env,
-      options.cwd,  options.run_as, {in->get(), out->write.get(), err->write.get()},
-      SIGTERM};
+  detail::LaunchSpec spec{options, {in->get(), out->write.get(), err->write.get()}, SIGTERM};
   const Result<pid_t> pid = detail::launch(spec);
   // Our copies of the child's ends must go, or the reads below would never see end-of-file.
   in->reset();

@@ -29,15 +29,19 @@ struct Identity {
 // Looks up a user by name. Error (kInvalid) names the user when it does not exist.
 Result<Identity> lookupUser(const std::string& name);
 
-struct RunOptions {
+// What to start, with what environment, where and as whom: common to run() and Child::spawn().
+struct Program {
   std::vector<std::string> argv;  // argv[0] is searched on the child's PATH if it has no '/'
   std::map<std::string, std::string> env;  // set in addition to the inherited environment
   std::vector<std::string> unset_env;      // removed from the inherited environment
   std::optional<std::string> cwd;
+  std::optional<Identity> run_as;  // REQUIRES: the caller is root when set
+};
+
+struct RunOptions : Program {
   std::optional<std::string> stdin_data;  // written to the child's stdin, then closed
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
-  size_t output_cap = 16 << 20;    // bytes kept per stream; the rest is dropped
-  std::optional<Identity> run_as;  // REQUIRES: the caller is root when set
+  size_t output_cap = 16 << 20;  // bytes kept per stream; the rest is dropped
 };
 
 struct RunResult {
@@ -64,12 +68,7 @@ struct RunResult {
 // cwd or run_as not usable).
 Result<RunResult> run(const RunOptions& options);
 
-struct SpawnOptions {
-  std::vector<std::string> argv;
-  std::map<std::string, std::string> env;
-  std::vector<std::string> unset_env;
-  std::optional<std::string> cwd;
-  std::optional<Identity> run_as;
+struct SpawnOptions : Program {
   std::string log_file;         // stdout and stderr are appended here ("" = /dev/null)
   bool die_with_parent = true;  // the child gets SIGTERM if this process dies (even by kill -9)
                                 // or the thread that called spawn() exits

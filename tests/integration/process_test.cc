@@ -293,7 +293,10 @@ TEST(Run, ConcurrentRunsStayApart) {
   std::vector<std::unique_ptr<Child>> sleepers;
   std::thread spawner([&] {
     for (int i = 0; i < 20; ++i) {
-      auto child = Child::spawn(SpawnOptions{{"/bin/sleep", "100"}, {}, {}, {}, {}, "", false});
+      SpawnOptions sleeper;
+      sleeper.argv = {"/bin/sleep", "100"};
+      sleeper.die_with_parent = false;
+      auto child = Child::spawn(sleeper);
       if (child) sleepers.push_back(std::move(*child));
     }
   });
