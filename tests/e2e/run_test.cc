@@ -1,7 +1,11 @@
 // The real `hydrant` binary as a user runs it: health and readiness over HTTP, a clean stop on
 // SIGTERM, reuse of its embedded Postgres, a crash, bad config, an unreachable database.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -138,6 +142,26 @@ TEST(HydrantRun, UnreachableDatabaseIsRetriedWhileHealthzStaysUp) {
   EXPECT_EQ(ready.body.find("s3cret"), std::string::npos) << "a password reached /readyz";
   h.process.signal(SIGTERM);
   EXPECT_EQ(h.process.waitExit(5s), 0) << h.process.log();
+}
+
+TEST(HydrantRun, BusyListenAddressFailsNamingItAndStopsItsPostgres) {
+  testing::TempDir dir;
+  int busy = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(busy, 1), 0);
+  socklen_t len = sizeof a;
+  getsockname(busy, reinterpret_cast<sockaddr*>(&a), &len);
+  std::string at = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  auto [rc, out] =
+      testing::runHydrant({"run", "--state-dir", dir / "state", "--listen", at}, dir.path());
+  close(busy);
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("cannot listen on " + at + ": Address already in use"), std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(dir / "state/pg/data/postmaster.pid")) << "Postgres was left running";
 }
 
 TEST(HydrantCli, ConfigErrorsExitTwoWithFileLineAndColumn) {
