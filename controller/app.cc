@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "controller/cli.hh"
+#include "controller/database_source.hh"
 #include "controller/db/admin.hh"
 #include "controller/db/database.hh"
 #include "controller/db/leader.hh"
@@ -17,6 +18,7 @@
 #include "controller/pg/embedded.hh"
 #include "controller/runtime/manager.hh"
 #include "controller/signals.hh"
+#include "controller/specs_wiring.hh"
 #include "controller/web/server.hh"
 
 namespace hydrant::app {
@@ -31,32 +33,6 @@ const runtime::BackoffPolicy kDatabaseBackoff{500ms, 2.0, 30s, 0.2};
 
 void setupLogging(const config::Config& c) {
   log::setup(c.log_format == config::LogFormat::kJson, c.log_level);
-}
-
-// Where the database is: an external server, or the embedded cluster started here.
-struct DatabaseSource {
-  std::unique_ptr<pg::EmbeddedPostgres> embedded;
-  std::string conninfo;
-};
-
-Result<DatabaseSource> openDatabaseSource(const config::Config& c) {
-  DatabaseSource src;
-  if (c.database) {
-    src.conninfo = *c.database;
-    return src;
-  }
-  pg::EmbeddedOptions o;
-  o.dir = (std::filesystem::path(c.state_dir) / "pg").string();
-  o.bin_dir = c.postgres_bin_dir;
-  o.run_as = c.postgres_user;
-  auto pg = pg::EmbeddedPostgres::start(o);
-  if (!pg) return pg.error();
-  src.embedded = std::move(*pg);
-  auto created = db::ensureDatabase(src.embedded->conninfo("postgres"), "hydrant");
-  if (!created) return created.error();
-  if (*created) log::info("postgres", "created database hydrant");
-  src.conninfo = src.embedded->conninfo("hydrant");
-  return src;
 }
 
 std::function<double()> randomSource() {
@@ -130,7 +106,7 @@ int run(const config::Config& cfg) {
     log::error("hydrant", "{}", endpoint.error().message);
     return cli::kExitUsage;
   }
-  auto src = openDatabaseSource(cfg);
+  auto src = openDatabaseSource(cfg, EmbeddedUse::kOwn);
   if (!src) {
     log::error("database", "{}", src.error().message);
     return cli::kExitFailure;
@@ -138,7 +114,11 @@ int run(const config::Config& cfg) {
   db::Database database(src->conninfo, cfg.db_max_connections);
   runtime::SystemClock clock;
   auto random = randomSource();
+  // Declared before the manager: its workers use these until the manager has stopped them.
+  std::unique_ptr<SpecsWiring> specs;
+  if (cfg.projects) specs = std::make_unique<SpecsWiring>(cfg, database, random);
   runtime::Manager manager(clock, random, runtime::BackoffPolicy{}, cfg.resync_interval);
+  if (specs) specs->addTo(manager);
   std::vector<std::string> roles = cfg.roles.empty() ? config::knownRoles() : cfg.roles;
 
   std::atomic<db::LeaderElector*> elector_ptr{nullptr};
@@ -181,7 +161,7 @@ int run(const config::Config& cfg) {
 
 int migrate(const config::Config& cfg) {
   setupLogging(cfg);
-  auto src = openDatabaseSource(cfg);
+  auto src = openDatabaseSource(cfg, EmbeddedUse::kAttach);
   if (!src) {
     log::error("database", "{}", src.error().message);
     return cli::kExitFailure;

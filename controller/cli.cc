@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "specs/suggest.hh"
+
 namespace hydrant::cli {
 
 namespace {
@@ -37,6 +39,12 @@ void printTopHelp(const std::vector<Command>& cmds) {
 
 void printCommandHelp(const Command& c) {
   std::printf("%s\n", c.usage.c_str());
+  if (!c.options.empty()) std::printf("\nOptions:\n");
+  for (const auto& o : c.options) {
+    std::string spec = (o.short_name ? std::string("-") + o.short_name + ", " : "") + "--" + o.name +
+                       (o.takes_value ? " VALUE" : "");
+    std::printf("  %-22s %s\n", spec.c_str(), o.help.c_str());
+  }
   if (c.flags.empty()) return;
   std::printf("\nFlags (each overrides the hydrant.yaml key of the same name, with _ for -):\n");
   for (const auto& f : c.flags) {
@@ -58,13 +66,58 @@ struct Parsed {
   bool help = false;
   std::vector<std::pair<std::string, std::string>> flags;
   std::vector<std::string> operands;
+  std::map<std::string, std::string> options;
 };
+
+const Option* findOption(const Command* c, const std::string& name, char short_name) {
+  if (!c) return nullptr;
+  for (const auto& o : c->options) {
+    if ((!name.empty() && o.name == name) || (short_name && o.short_name == short_name)) return &o;
+  }
+  return nullptr;
+}
+
+// Takes one of the command's options at args[i] (advancing i past its value); false if args[i]
+// is not one.
+Result<bool> takeOption(const std::vector<std::string>& args, size_t& i, Parsed& p) {
+  const std::string& a = args[i];
+  std::string name, value;
+  bool has_value = false;
+  const Option* o = nullptr;
+  if (a.size() == 2 && a[0] == '-' && a[1] != '-') {
+    o = findOption(p.command, "", a[1]);
+  } else if (a.rfind("--", 0) == 0) {
+    name = a.substr(2);
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    o = findOption(p.command, name, 0);
+  }
+  if (!o) return false;
+  if (o->takes_value && !has_value) {
+    if (i + 1 >= args.size()) return Error::invalid("--" + o->name + " needs a value");
+    value = args[++i];
+  }
+  if (!o->choices.empty() &&
+      std::find(o->choices.begin(), o->choices.end(), value) == o->choices.end()) {
+    std::string list;
+    for (const auto& c : o->choices) list += (list.empty() ? "" : ", ") + c;
+    return Error::invalid("--" + o->name + ": expected one of " + list + ", got \"" + value + "\"");
+  }
+  p.options[o->name] = value;
+  return true;
+}
 
 // Splits argv into command, --config, --help, --flag[=value] pairs and operands.
 Result<Parsed> parse(const std::vector<std::string>& args, const std::vector<Command>& cmds) {
   Parsed p;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    auto taken = takeOption(args, i, p);
+    if (!taken) return taken.error();
+    if (*taken) continue;
     if (a == "-h" || a == "--help") {
       p.help = true;
     } else if (a.rfind("--", 0) == 0 && a.size() > 2) {
@@ -89,7 +142,7 @@ Result<Parsed> parse(const std::vector<std::string>& args, const std::vector<Com
       if (!p.command) {
         std::vector<std::string> names;
         for (const auto& c : cmds) names.push_back(c.name);
-        auto near = config::didYouMean(a, names);
+        auto near = specs::didYouMean(a, names);
         return Error::invalid("unknown command \"" + a + "\"" +
                               (near ? " (did you mean \"" + *near + "\"?)" : "") +
                               "; see hydrant --help");
@@ -104,6 +157,7 @@ Result<Parsed> parse(const std::vector<std::string>& args, const std::vector<Com
 Result<Invocation> configure(const Parsed& p) {
   Invocation inv;
   inv.operands = p.operands;
+  inv.options = p.options;
   std::string path = p.config_path;
   if (path.empty() && std::filesystem::exists("hydrant.yaml")) path = "hydrant.yaml";
   if (!path.empty()) {
@@ -115,7 +169,7 @@ Result<Invocation> configure(const Parsed& p) {
   for (const auto& [name, value] : p.flags) {
     const auto& allowed = p.command->flags;
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      auto near = config::didYouMean(name, allowed);
+      auto near = specs::didYouMean(name, allowed);
       return Error::invalid("hydrant " + p.command->name + ": unknown option --" + name +
                             (near ? " (did you mean --" + *near + "?)" : ""));
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,21 @@ struct Invocation {
   config::Config config;              // defaults < hydrant.yaml < flags
   std::string config_path;            // "" when no file was read
   std::vector<std::string> operands;  // non-flag arguments after the command
+  std::map<std::string, std::string> options;  // the command's own options ("" for switches)
+
+  std::string option(const std::string& name, const std::string& fallback = "") const {
+    auto it = options.find(name);
+    return it == options.end() ? fallback : it->second;
+  }
+};
+
+// An option of one command (not a config key), e.g. `-o json` or `--once`.
+struct Option {
+  std::string name;        // long name, without dashes
+  char short_name = 0;     // e.g. 'o' for -o; 0 for none
+  bool takes_value = true;
+  std::string help;
+  std::vector<std::string> choices;  // allowed values; empty = any
 };
 
 struct Command {
@@ -28,6 +44,7 @@ struct Command {
   std::vector<std::string> flags;  // config flags it accepts (names without dashes)
   int max_operands = 0;
   std::function<int(const Invocation&)> run;
+  std::vector<Option> options;  // the command's own options
 };
 
 // Parses argv, prints help or errors (to stdout / stderr), runs the command; returns the exit code.

@@ -3,15 +3,17 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string_view>
 #include <system_error>
 #include <utility>
+
+#include "specs/suggest.hh"
 
 namespace hydrant::config {
 namespace {
@@ -22,7 +24,6 @@ constexpr long long kMaxDbConnections = 1000;
 // Large enough for any sensible interval, small enough that converting it to nanoseconds for a
 // deadline cannot overflow.
 constexpr long long kMaxResyncSeconds = 365LL * 24 * 60 * 60;
-constexpr size_t kMaxSuggestionDistance = 2;
 constexpr unsigned long kMaxPort = 65535;
 
 const std::vector<std::string>& logLevels() {
@@ -203,7 +204,7 @@ Check setResyncInterval(Config& config, const YAML::Node& node) {
 Check addRole(std::vector<std::string>& roles, const std::string& role) {
   const auto& known = knownRoles();
   if (std::find(known.begin(), known.end(), role) == known.end()) {
-    const auto hint = didYouMean(role, known);
+    const auto hint = specs::didYouMean(role, known);
     return problem(
         "unknown role " + quote(role) +
         (hint ? " (did you mean " + quote(*hint) + "?)" : "; known roles: " + join(known)));
@@ -286,29 +287,6 @@ std::string flagName(std::string key) {
   return key;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Edit distance where swapping two neighbouring letters counts as one edit (optimal string
-// alignment), since "rnu" for "run" is one slip of the fingers, not two.
-size_t editDistance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 std::string where(const std::string& filename, const YAML::Mark& mark) {
   if (mark.is_null()) return filename + ": ";
   return filename + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
@@ -320,7 +298,7 @@ Error invalidAt(const std::string& filename, const YAML::Mark& mark, const std::
 }
 
 std::string unknownKeyMessage(const std::string& key) {
-  const auto hint = didYouMean(key, knownKeys());
+  const auto hint = specs::didYouMean(key, knownKeys());
   return "unknown key " + quote(key) +
          (hint ? " (did you mean " + quote(*hint) + "?)" : "; known keys: " + join(knownKeys()));
 }
@@ -344,6 +322,12 @@ Result<Config> parseMapping(const YAML::Node& root, const std::string& filename)
     // yaml-cpp keeps every pair, but a lookup would silently see only the first.
     if (!seen.insert(name).second) {
       return invalidAt(filename, key.Mark(), "duplicate key " + quote(name));
+    }
+    if (name == "projects") {
+      auto projects = parseProjects(value, filename);
+      if (!projects) return projects.error();
+      config.projects = std::move(*projects);
+      continue;
     }
     const Setting* setting = findSetting(name);
     if (setting == nullptr) return invalidAt(filename, key.Mark(), unknownKeyMessage(name));
@@ -372,12 +356,18 @@ Result<std::string> readFile(const std::string& path) {
   return text;
 }
 
+// Not a URL (no scheme, no scp-like "host:path") and not absolute.
+bool isRelativeLocalPath(const std::string& url) {
+  return !url.empty() && url.front() != '/' && url.find(':') == std::string::npos;
+}
+
 }  // namespace
 
 const std::vector<std::string>& knownKeys() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> out;
     for (const auto& setting : settings()) out.push_back(setting.key);
+    out.push_back("projects");  // a section of its own, parsed by parseProjects
     return out;
   }();
   return keys;
@@ -409,7 +399,17 @@ Result<Config> parseYaml(const std::string& text, const std::string& filename) {
 Result<Config> loadFile(const std::string& path) {
   auto text = readFile(path);
   if (!text) return text.error();
-  return parseYaml(*text, path);
+  auto config = parseYaml(*text, path);
+  if (!config) return config.error();
+  // A relative local path in projects.url means "next to this file", wherever hydrant runs.
+  if (config->projects && isRelativeLocalPath(config->projects->url)) {
+    auto dir = std::filesystem::absolute(path).parent_path();
+    config->projects->url = (dir / config->projects->url).lexically_normal().string();
+    while (config->projects->url.size() > 1 && config->projects->url.back() == '/') {
+      config->projects->url.pop_back();
+    }
+  }
+  return config;
 }
 
 Result<void> applyFlag(Config& config, const std::string& key, const std::string& value) {
@@ -426,25 +426,9 @@ Result<void> applyFlag(Config& config, const std::string& key, const std::string
     flags.push_back(flagName(setting.key));
     known += (known.empty() ? "--" : ", --") + flags.back();
   }
-  const auto hint = didYouMean(key, flags);
+  const auto hint = specs::didYouMean(key, flags);
   return Error::invalid("--" + key + ": unknown option" +
                         (hint ? " (did you mean --" + *hint + "?)" : "; known options: " + known));
-}
-
-std::optional<std::string> didYouMean(const std::string& word,
-                                      const std::vector<std::string>& candidates) {
-  const size_t limit = std::min(kMaxSuggestionDistance, word.size() / 2);
-  const std::string needle = lower(word);
-  std::optional<std::string> best;
-  size_t bestDistance = limit + 1;
-  for (const auto& candidate : candidates) {
-    const size_t distance = editDistance(needle, lower(candidate));
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
 }
 
 }  // namespace hydrant::config

@@ -9,11 +9,27 @@
 #include <string>
 #include <vector>
 
+#include "specs/model.hh"
 #include "specs/result.hh"
+
+namespace YAML {
+class Node;
+}
 
 namespace hydrant::config {
 
 enum class LogFormat { kText, kJson };
+
+// Where the projects come from (`projects:`): a root projects file in git, or inline projects.
+struct ProjectsConfig {
+  std::string url;                   // git URL or local path ("" when inline); a relative path is
+                                     // taken relative to the directory of hydrant.yaml
+  std::string ref;                   // branch, tag or 40-hex commit; "" = the remote's HEAD
+  std::string file = "projects.json";  // .json, .yaml or .yml
+  std::chrono::seconds interval{60};   // between polls of the root file and of each project
+  std::chrono::seconds timeout{60};    // for each git fetch
+  std::optional<specs::RootFile> inline_projects;  // `inline:` projects, parsed and validated
+};
 
 struct Config {
   // libpq URL (postgresql://…) or key/value conninfo (host=… dbname=…). Unset: the embedded
@@ -36,7 +52,13 @@ struct Config {
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   // Who runs the embedded Postgres when hydrant runs as root.
   std::string postgres_user = "postgres";
+  // Unset: Hydrant manages no projects (it still runs, serves and migrates).
+  std::optional<ProjectsConfig> projects;
 };
+
+// Parses the `projects:` section (a mapping with url/ref/file/interval/timeout, or inline).
+// Error (kInvalid) "FILE:LINE:COL: projects: …", or the inline projects' own diagnostics.
+Result<ProjectsConfig> parseProjects(const YAML::Node& node, const std::string& filename);
 
 // Every key the file accepts, in the order the README documents them.
 const std::vector<std::string>& knownKeys();
@@ -59,11 +81,5 @@ Result<Config> loadFile(const std::string& path);
 // "--KEY: message" for a bad value or an unknown key; `config` is unchanged on error. "roles"
 // takes a comma-separated list.
 Result<void> applyFlag(Config& config, const std::string& key, const std::string& value);
-
-// The candidate closest to `word` by case-insensitive Levenshtein distance, if that distance is
-// at most 2 and at most half of word's length; ties go to the earliest candidate. Else nullopt.
-// Callers pass candidates in the spelling the user should type ("state_dir" vs "state-dir").
-std::optional<std::string> didYouMean(const std::string& word,
-                                      const std::vector<std::string>& candidates);
 
 }  // namespace hydrant::config

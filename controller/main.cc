@@ -2,6 +2,7 @@
 // else is built by the command that runs. Only this file ends the process.
 #include "controller/app.hh"
 #include "controller/cli.hh"
+#include "controller/commands.hh"
 #include "controller/signals.hh"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,11 @@ int main(int argc, char** argv) {
       "db-max-connections", "roles",     "resync-interval", "postgres-bin-dir", "postgres-user"};
   const std::vector<std::string> kDbFlags = {"database",  "state-dir",        "log-format",
                                              "log-level", "postgres-bin-dir", "postgres-user"};
+  const std::vector<std::string> kClientFlags = {"database", "state-dir", "log-format",
+                                                 "log-level", "postgres-bin-dir", "postgres-user"};
+  using hydrant::cli::Option;
+  const Option kOutputTable{"output", 'o', true, "table (default) or json", {"table", "json"}};
+  const Option kOutputText{"output", 'o', true, "text (default) or json", {"text", "json"}};
   const std::vector<Command> commands = {
       {"run", "run the controller (every role, or --roles) and its HTTP server",
        "Usage: hydrant run [flags]\n\nApplies pending migrations, then runs the singleton roles "
@@ -24,6 +30,37 @@ int main(int argc, char** argv) {
        "(schema/db/) that the\ndatabase lacks, each in its own transaction, and prints the schema "
        "version.",
        kDbFlags, 0, [](const auto& inv) { return hydrant::app::migrate(inv.config); }},
+      {"validate", "check spec files (projects.* as a root file, others as project specs)",
+       "Usage: hydrant validate FILE...\n\nParses and validates spec files offline, JSON or YAML, "
+       "and prints every problem\nas FILE:LINE:COL: message. Exit 0 when all are valid, 2 "
+       "otherwise.",
+       {}, 1000, [](const auto& inv) { return hydrant::commands::validate(inv); },
+       {{"as", 0, true, "read every FILE as: projects (a root file) or spec", {"projects", "spec"}}}},
+      {"plan", "show what reconciling a project would change",
+       "Usage: hydrant plan PROJECT [--revision REV | --path DIR] [-o json]\n\nReads the "
+       "project's spec at its input's ref (or REV, or from the working tree DIR)\nand prints "
+       "what applying it would change. Exit 0 no change, 1 changes, 2 error.",
+       kClientFlags, 1, [](const auto& inv) { return hydrant::commands::plan(inv); },
+       {kOutputText,
+        {"revision", 0, true, "a branch, tag or commit of the project's git input", {}},
+        {"path", 0, true, "a local working tree holding the spec file", {}},
+        {"file", 0, true, "the spec file's path (default: the project's declarative file)", {}}}},
+      {"get", "list projects or jobsets with their status",
+       "Usage: hydrant get projects|jobsets [PROJECT] [-o json]\n\nPrints a table, or with -o "
+       "json the objects with Hydra's JSON field names\nand a status: {observed_revision, "
+       "conditions}.",
+       kClientFlags, 2, [](const auto& inv) { return hydrant::commands::get(inv); },
+       {kOutputTable}},
+      {"trigger", "ask the running controller to reconcile PROJECT (or the projects file) now",
+       "Usage: hydrant trigger [PROJECT]\n\nNotifies the running hydrant: with PROJECT, that "
+       "project's spec is read\nagain; without, the root projects file is.",
+       kClientFlags, 1, [](const auto& inv) { return hydrant::commands::trigger(inv); }, {}},
+      {"reconcile", "reconcile the projects file and every project once, then exit",
+       "Usage: hydrant reconcile --once\n\nOne pass of what `hydrant run` does continuously for "
+       "projects: reads the\nroot file and every project's spec and applies them. Exit 0 when "
+       "every enabled\nproject is Ready, 1 otherwise.",
+       kServerFlags, 0, [](const auto& inv) { return hydrant::commands::reconcileOnce(inv); },
+       {{"once", 0, false, "one pass, then exit", {}}}},
       {"version",
        "print the version and schema version",
        "Usage: hydrant version\n\nPrints hydrant's version and the newest schema version it "

@@ -125,7 +125,8 @@ Result<void> Database::withRead(const std::function<Result<void>(ReadTx&)>& fn,
                                 std::chrono::milliseconds wait) {
   return withConnection(
       [&](Connection& c) {
-        ReadTx tx(c.conn);
+        pqxx::read_transaction t(c.conn);
+        ReadTx tx(t);
         return fn(tx);
       },
       wait);
@@ -165,5 +166,7 @@ Result<void> Database::withWrite(const std::function<Result<void>(WriteTx&)>& fn
     if (!retry) return out;
   }
 }
+
+ReadTx& readView(WriteTx& tx) { return tx.read; }
 
 }  // namespace hydrant::db

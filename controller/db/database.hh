@@ -22,6 +22,9 @@ class ReadTx;   // a read-only transaction; defined in controller/db/tx.hh
 class WriteTx;  // a read-write transaction, committed when the callable succeeds
 class Connection;
 
+// The reading side of a write transaction: read functions see what it has written so far.
+ReadTx& readView(WriteTx& tx);
+
 // Adds connect_timeout (seconds) to a libpq URL or key/value conninfo unless it has one, so an
 // unreachable server fails in bounded time.
 std::string withConnectTimeout(const std::string& conninfo, int seconds);

@@ -15,16 +15,19 @@ class Connection {
   pqxx::connection conn;
 };
 
+// A view for reading, over a read-only transaction or over a write transaction (which may read
+// what it is about to change).
 class ReadTx {
  public:
-  explicit ReadTx(pqxx::connection& c) : tx(c) {}
-  pqxx::read_transaction tx;
+  explicit ReadTx(pqxx::transaction_base& t) : tx(t) {}
+  pqxx::transaction_base& tx;
 };
 
 class WriteTx {
  public:
-  explicit WriteTx(pqxx::connection& c) : tx(c) {}
+  explicit WriteTx(pqxx::connection& c) : tx(c), read(tx) {}
   pqxx::work tx;
+  ReadTx read;
 };
 
 // Turns a libpqxx exception into a classed Error: lost connections and serialization failures

@@ -222,6 +222,20 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
   return pg;
 }
 
+Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::attachOrStart(
+    const EmbeddedOptions& in) {
+  EmbeddedOptions o = in;
+  o.dir = fs::absolute(o.dir).lexically_normal().string();
+  if (!o.dir.empty() && o.dir.back() == '/') o.dir.pop_back();
+  fs::path data = fs::path(o.dir) / "data";
+  pid_t pid = lockPid(data / "postmaster.pid");
+  if (pid != 0 && isPostgresFor(pid, data) && isReady(data / "postmaster.pid")) {
+    log::debug("postgres", "using the embedded cluster of the running hydrant (pid {})", pid);
+    return std::unique_ptr<EmbeddedPostgres>(new EmbeddedPostgres(o, nullptr));
+  }
+  return start(in);
+}
+
 EmbeddedPostgres::EmbeddedPostgres(EmbeddedOptions options, std::unique_ptr<proc::Child> child)
     : options_(std::move(options)), child_(std::move(child)) {}
 

@@ -36,6 +36,10 @@ class EmbeddedPostgres {
   // another live process, initdb or postgres failing (with the tail of their log).
   static Result<std::unique_ptr<EmbeddedPostgres>> start(const EmbeddedOptions& options);
 
+  // For client commands (plan, get, trigger): uses the cluster a running `hydrant run` owns when
+  // there is one (this handle then never stops it), and starts it otherwise, like start().
+  static Result<std::unique_ptr<EmbeddedPostgres>> attachOrStart(const EmbeddedOptions& options);
+
   ~EmbeddedPostgres();  // stop()
   EmbeddedPostgres(const EmbeddedPostgres&) = delete;
   EmbeddedPostgres& operator=(const EmbeddedPostgres&) = delete;

@@ -369,42 +369,6 @@ INSTANTIATE_TEST_SUITE_P(
                       "--resync-interval, --postgres-bin-dir, --postgres-user"}),
     [](const testing::TestParamInfo<FlagErrorCase>& info) { return info.param.name; });
 
-struct SuggestionCase {
-  std::string name;
-  std::string word;
-  std::vector<std::string> candidates;
-  std::optional<std::string> suggestion;
-};
-
-void PrintTo(const SuggestionCase& row, std::ostream* out) { *out << row.name; }
-
-class DidYouMean : public testing::TestWithParam<SuggestionCase> {};
-
-TEST_P(DidYouMean, SuggestsTheClosestCandidate) {
-  EXPECT_EQ(didYouMean(GetParam().word, GetParam().candidates), GetParam().suggestion);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Table, DidYouMean,
-    testing::Values(SuggestionCase{"MissingLetter", "databse", knownKeys(), "database"},
-                    SuggestionCase{"SwappedLetters", "lsiten", knownKeys(), "listen"},
-                    SuggestionCase{"IgnoresCase", "LOG_LEVEL", knownKeys(), "log_level"},
-                    SuggestionCase{"DashForUnderscore", "state-dir", knownKeys(), "state_dir"},
-                    SuggestionCase{
-                        "UnderscoreForDash", "state_dir", {"listen", "state-dir"}, "state-dir"},
-                    SuggestionCase{"TwoEditsIsCloseEnough", "datbse", knownKeys(), "database"},
-                    SuggestionCase{"ThreeEditsIsTooFar", "dtbse", knownKeys(), std::nullopt},
-                    SuggestionCase{"NothingClose", "frobnicate", knownKeys(), std::nullopt},
-                    SuggestionCase{"ShortWordAllowsOneEdit", "ab", {"ac"}, "ac"},
-                    SuggestionCase{"SwapInShortWordIsOneEdit", "rnu", {"migrate", "run"}, "run"},
-                    SuggestionCase{"ShortWordRejectsTwoEdits", "ab", {"cd"}, std::nullopt},
-                    SuggestionCase{"EmptyWord", "", {"a"}, std::nullopt},
-                    SuggestionCase{"NoCandidates", "database", {}, std::nullopt},
-                    SuggestionCase{"ClosestBeatsEarlier", "queu", {"quest", "queue"}, "queue"},
-                    SuggestionCase{"TieGoesToFirst", "cat", {"bat", "hat"}, "bat"},
-                    SuggestionCase{"TieGoesToFirstReversed", "cat", {"hat", "bat"}, "hat"}),
-    [](const testing::TestParamInfo<SuggestionCase>& info) { return info.param.name; });
-
 TEST(ConfigLoadFile, ReadsTheFile) {
   TempDir dir;
   auto config = loadFile(dir.write("hydrant.yaml", "log_level: debug\nroles: specs\n"));

@@ -1,0 +1,20 @@
+// The declarative commands: `validate`, `plan`, `get`, `trigger` and `reconcile --once`. Each
+// takes the parsed invocation and returns an exit code (cli::kExit*). Main thread only.
+#pragma once
+
+#include "controller/cli.hh"
+
+namespace hydrant::commands {
+
+// Checks spec files offline: 0 all valid, 2 any invalid (every problem printed, located).
+int validate(const cli::Invocation& inv);
+// What reconciling PROJECT would change: 0 no change, 1 changes, 2 error.
+int plan(const cli::Invocation& inv);
+// Tables (or -o json) of projects or jobsets with their status.
+int get(const cli::Invocation& inv);
+// Asks the running controller to look at PROJECT (or the root projects file) now.
+int trigger(const cli::Invocation& inv);
+// One pass over the root file and every project, then exit: 0 all Ready, 1 otherwise.
+int reconcileOnce(const cli::Invocation& inv);
+
+}  // namespace hydrant::commands

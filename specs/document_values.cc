@@ -1,0 +1,153 @@
+// Typed reads of spec values and the words used to describe them; declared in specs/document.hh.
+#include <charconv>
+#include <cstdio>
+#include <system_error>
+
+#include "specs/document.hh"
+
+namespace hydrant::specs {
+namespace {
+
+// yaml-cpp tags a quoted scalar "!" and a plain one "?". In JSON that is the difference between
+// the string "300" and the number 300.
+bool isQuoted(const YAML::Node& node) { return node.Tag() == "!"; }
+
+// A JSON number, or a YAML plain scalar that reads like one: shown without quotes in messages.
+bool looksNumeric(const std::string& s) {
+  if (s.empty() || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) return false;
+  double value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+}  // namespace
+
+std::optional<bool> boolLiteral(const YAML::Node& node, Format format) {
+  if (!node.IsScalar()) return std::nullopt;
+  const std::string& s = node.Scalar();
+  if (format == Format::kJson) {
+    if (isQuoted(node)) return std::nullopt;
+    if (s == "true") return true;
+    if (s == "false") return false;
+    return std::nullopt;
+  }
+  // YAML 1.2's core schema; 1.1's yes/no/on/off are left to be strings.
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  return std::nullopt;
+}
+
+// Plain digits only: no "0x10", "1e3", "1_000", "+5" or spaces.
+std::optional<long long> integerLiteral(const YAML::Node& node) {
+  if (!node.IsScalar() || node.Scalar().empty()) return std::nullopt;
+  const std::string& s = node.Scalar();
+  long long value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+void expected(const Scope& scope, const Entry& entry, const std::string& what) {
+  scope.error(entry.valueMark(),
+              entry.name + ": expected " + what + ", got " + describe(entry.value, scope.format()));
+}
+
+std::optional<std::string> readString(const Scope& scope, const Entry& entry, bool nonEmpty) {
+  const YAML::Node& v = entry.value;
+  const bool isString = v.IsScalar() && (scope.format() == Format::kYaml || isQuoted(v));
+  if (!isString || (nonEmpty && v.Scalar().empty())) {
+    expected(scope, entry, nonEmpty ? "a non-empty string" : "a string");
+    return std::nullopt;
+  }
+  return v.Scalar();
+}
+
+std::optional<std::string> readText(const Scope& scope, const Entry& entry) {
+  if (!entry.value.IsScalar()) {
+    expected(scope, entry, "a string, number or boolean");
+    return std::nullopt;
+  }
+  return entry.value.Scalar();
+}
+
+std::optional<int> readInt(const Scope& scope, const Entry& entry, int min, int max) {
+  const auto value = integerLiteral(entry.value);
+  if (!value || *value < min || *value > max) {
+    expected(scope, entry, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    return std::nullopt;
+  }
+  return static_cast<int>(*value);
+}
+
+std::optional<bool> readFlag(const Scope& scope, const Entry& entry) {
+  if (const auto b = boolLiteral(entry.value, scope.format())) return b;
+  const auto value = integerLiteral(entry.value);
+  if (!value || (*value != 0 && *value != 1)) {
+    expected(scope, entry, "true, false, 0 or 1");
+    return std::nullopt;
+  }
+  return *value == 1;
+}
+
+bool matchesName(std::string_view name, std::string_view more) {
+  // ASCII only, whatever the locale.
+  auto isLetter = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
+  if (name.empty() || !isLetter(name[0])) return false;
+  for (char c : name.substr(1)) {
+    if (!isLetter(c) && !isDigit(c) && more.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string describe(const YAML::Node& node, Format format) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      const bool literal = s == "true" || s == "false" || looksNumeric(s);
+      return !isQuoted(node) && literal ? s : quote(s);
+    }
+    case YAML::NodeType::Sequence:
+      return format == Format::kJson ? "an array" : "a sequence";
+    case YAML::NodeType::Map:
+      return anObject(format);
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+std::string anObject(Format format) { return format == Format::kJson ? "an object" : "a mapping"; }
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+}  // namespace hydrant::specs

@@ -1,0 +1,317 @@
+// Integration tests for controller/git: real repositories made with the `git` program in temp
+// dirs, fetched by absolute path and file:// URL into real bare mirrors.
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/git/mirrors.hh"
+#include "controller/proc/process.hh"
+#include "gtest/gtest.h"
+
+namespace hydrant::git {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "hydrant-git-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string path(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+// Runs `git args…` in `dir` with a fixed identity and no user or system config; returns stdout
+// without its trailing newline.
+std::string git(const std::string& dir, std::initializer_list<std::string> args) {
+  proc::RunOptions o;
+  o.argv = {"git"};
+  o.argv.insert(o.argv.end(), args);
+  o.cwd = dir;
+  o.env = {{"GIT_AUTHOR_NAME", "Hydrant Test"},    {"GIT_AUTHOR_EMAIL", "test@hydrant.invalid"},
+           {"GIT_COMMITTER_NAME", "Hydrant Test"}, {"GIT_COMMITTER_EMAIL", "test@hydrant.invalid"},
+           {"GIT_CONFIG_NOSYSTEM", "1"},           {"GIT_CONFIG_GLOBAL", "/dev/null"}};
+  o.timeout = 30s;
+  Result<proc::RunResult> r = proc::run(o);
+  std::string cmd = "git";
+  for (const std::string& a : args) cmd += " " + a;
+  EXPECT_TRUE(r.has_value()) << cmd << ": " << (r ? "" : r.error().message);
+  if (!r) return "";
+  EXPECT_TRUE(r->ok()) << cmd << ": " << r->describe() << "\n" << r->err;
+  std::string out = r->out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+void writeFile(const std::string& path, const std::string& content) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+std::string errorOf(const Result<std::string>& r) {
+  return r ? "(no error: " + *r + ")" : r.error().message;
+}
+
+class GitMirrors : public testing::Test {
+ protected:
+  GitMirrors() : src_(tmp_.path("src")), mirrors_(tmp_.path("cache")) {
+    fs::create_directories(src_);
+    git(src_, {"init", "-q", "-b", "main"});
+  }
+
+  // Commits `content` as `file` on the current branch; returns the new commit id.
+  std::string commit(const std::string& file, const std::string& content) {
+    writeFile(src_ + "/" + file, content);
+    git(src_, {"add", "-A"});
+    git(src_, {"commit", "-q", "-m", "change " + file});
+    return git(src_, {"rev-parse", "HEAD"});
+  }
+
+  Result<std::string> fetch(const std::string& ref, std::stop_token stop = {}) {
+    return mirrors_.fetch(src_, ref, 30s, stop);
+  }
+
+  std::string fetchOk(const std::string& ref) {
+    Result<std::string> r = fetch(ref);
+    EXPECT_TRUE(r.has_value()) << errorOf(r);
+    return r ? *r : "";
+  }
+
+  std::string readOk(const std::string& commit, const std::string& path) {
+    Result<std::string> r = mirrors_.readFile(src_, commit, path);
+    EXPECT_TRUE(r.has_value()) << errorOf(r);
+    return r ? *r : "";
+  }
+
+  TempDir tmp_;
+  std::string src_;
+  Mirrors mirrors_;
+};
+
+TEST(GitMirrorPath, HashesUrlAndKeepsItsLastComponent) {
+  Mirrors m("/cache");
+  // FNV-1a-64 of "a" is af63dc4c8601ec8c.
+  EXPECT_EQ(m.mirrorPath("a"), "/cache/af63dc4c8601ec8c-a.git");
+  const std::string p = m.mirrorPath("https://example.com/org/My Repo!.git");
+  EXPECT_TRUE(p.starts_with("/cache/")) << p;
+  EXPECT_TRUE(p.ends_with("-My_Repo_.git")) << p;
+  EXPECT_EQ(p.size(), std::string("/cache/").size() + 16 + std::string("-My_Repo_.git").size());
+  EXPECT_NE(m.mirrorPath("https://a.example/x/repo"), m.mirrorPath("https://b.example/x/repo"));
+  const std::string long_name = m.mirrorPath("git@host:" + std::string(60, 'z') + ".git");
+  EXPECT_TRUE(long_name.ends_with("-" + std::string(40, 'z') + ".git")) << long_name;
+}
+
+TEST_F(GitMirrors, FetchesBranchAndReadsFile) {
+  const std::string c1 = commit("spec.json", "{\"v\": 1}\n");
+  commit("sub/dir/file.txt", "nested\n");
+  git(src_, {"checkout", "-q", "-b", "feature", c1});
+  const std::string feature = commit("spec.json", "{\"v\": 2}\n");
+  git(src_, {"checkout", "-q", "main"});
+
+  const std::string main_id = fetchOk("main");
+  EXPECT_EQ(main_id, git(src_, {"rev-parse", "main"}));
+  EXPECT_EQ(readOk(main_id, "spec.json"), "{\"v\": 1}\n");
+  EXPECT_EQ(readOk(main_id, "sub/dir/file.txt"), "nested\n");
+  EXPECT_EQ(fetchOk("feature"), feature);
+  EXPECT_EQ(readOk(feature, "spec.json"), "{\"v\": 2}\n");
+  EXPECT_TRUE(fs::is_directory(mirrors_.mirrorPath(src_)));
+}
+
+TEST_F(GitMirrors, ReadsBinaryFileExactly) {
+  const std::string bytes("\0\x01\xff\xfe\nzero\0end", 14);
+  const std::string id = commit("blob.bin", bytes);
+  ASSERT_EQ(fetchOk("main"), id);
+  EXPECT_EQ(readOk(id, "blob.bin"), bytes);
+}
+
+TEST_F(GitMirrors, FetchesAnnotatedAndLightweightTags) {
+  const std::string c1 = commit("f", "one");
+  git(src_, {"tag", "-a", "v1", "-m", "release 1"});
+  const std::string c2 = commit("f", "two");
+  git(src_, {"tag", "light"});
+  commit("f", "three");
+
+  EXPECT_EQ(fetchOk("v1"), c1);
+  EXPECT_EQ(fetchOk("light"), c2);
+  EXPECT_EQ(readOk(c1, "f"), "one");
+}
+
+TEST_F(GitMirrors, FetchesCommitIdAndReusesItOffline) {
+  const std::string c1 = commit("f", "one");
+  commit("f", "two");
+
+  EXPECT_EQ(fetchOk(c1), c1);
+  fs::remove_all(src_);
+  EXPECT_EQ(fetchOk(c1), c1);
+  EXPECT_EQ(readOk(c1, "f"), "one");
+
+  Result<std::string> branch = fetch("main");
+  ASSERT_FALSE(branch.has_value());
+  EXPECT_EQ(branch.error().cls, ErrorClass::kTransient);
+  EXPECT_TRUE(branch.error().message.starts_with("git fetch " + src_ + ": "))
+      << branch.error().message;
+}
+
+TEST_F(GitMirrors, UnknownCommitIsStalled) {
+  commit("f", "one");
+  const std::string absent(40, 'a');
+  Result<std::string> r = fetch(absent);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cls, ErrorClass::kStalled);
+  EXPECT_EQ(r.error().message, "git: " + src_ + " has no commit " + absent);
+}
+
+TEST_F(GitMirrors, DefaultHeadFollowsTheCheckedOutBranch) {
+  commit("f", "main");
+  git(src_, {"checkout", "-q", "-b", "other"});
+  const std::string other = commit("f", "other");
+
+  EXPECT_EQ(fetchOk(""), other);
+  EXPECT_EQ(fetchOk("HEAD"), other);  // a second fetch keeps HEAD (not pruned)
+  git(src_, {"checkout", "-q", "main"});
+  EXPECT_EQ(fetchOk(""), git(src_, {"rev-parse", "main"}));
+}
+
+TEST_F(GitMirrors, DefaultHeadOfDetachedRepoIsItsCommit) {
+  commit("f", "main");
+  git(src_, {"checkout", "-q", "--detach"});
+  const std::string detached = commit("f", "only reachable from HEAD");
+  ASSERT_NE(detached, git(src_, {"rev-parse", "main"}));
+
+  EXPECT_EQ(fetchOk(""), detached);
+  EXPECT_EQ(readOk(detached, "f"), "only reachable from HEAD");
+}
+
+TEST_F(GitMirrors, SecondFetchSeesNewCommit) {
+  const std::string c1 = commit("f", "one");
+  EXPECT_EQ(fetchOk("main"), c1);
+  const std::string c2 = commit("f", "two");
+  EXPECT_EQ(fetchOk("main"), c2);
+  EXPECT_EQ(readOk(c2, "f"), "two");
+  EXPECT_EQ(readOk(c1, "f"), "one");
+}
+
+TEST_F(GitMirrors, UnknownOrDeletedBranchIsStalled) {
+  commit("f", "one");
+  git(src_, {"branch", "gone"});
+  fetchOk("gone");
+  git(src_, {"branch", "-q", "-D", "gone"});
+
+  for (const std::string ref : {"nope", "gone"}) {
+    Result<std::string> r = fetch(ref);
+    ASSERT_FALSE(r.has_value()) << ref;
+    EXPECT_EQ(r.error().cls, ErrorClass::kStalled);
+    EXPECT_EQ(r.error().message, "git: " + src_ + " has no branch or tag \"" + ref + "\"");
+  }
+}
+
+TEST_F(GitMirrors, MissingFileOrDirectoryIsNotFound) {
+  const std::string id = commit("dir/file", "x");
+  ASSERT_EQ(fetchOk("main"), id);
+  for (const std::string path : {"missing.json", "dir", "dir/file/deeper"}) {
+    Result<std::string> r = mirrors_.readFile(src_, id, path);
+    ASSERT_FALSE(r.has_value()) << path;
+    EXPECT_EQ(r.error().cls, ErrorClass::kStalled);
+    EXPECT_EQ(r.error().message, path + " not found at " + id.substr(0, 7) + " of " + src_);
+  }
+}
+
+TEST_F(GitMirrors, ReadBeforeAnyFetchIsTransient) {
+  Result<std::string> r = mirrors_.readFile(src_, std::string(40, 'b'), "f");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cls, ErrorClass::kTransient);
+  EXPECT_NE(r.error().message.find(src_), std::string::npos) << r.error().message;
+}
+
+TEST_F(GitMirrors, FileUrlGetsItsOwnMirror) {
+  const std::string id = commit("f", "via file url");
+  const std::string url = "file://" + src_;
+  Result<std::string> r = mirrors_.fetch(url, "main", 30s, {});
+  ASSERT_TRUE(r.has_value()) << errorOf(r);
+  EXPECT_EQ(*r, id);
+  Result<std::string> content = mirrors_.readFile(url, id, "f");
+  ASSERT_TRUE(content.has_value()) << errorOf(content);
+  EXPECT_EQ(*content, "via file url");
+  EXPECT_NE(mirrors_.mirrorPath(url), mirrors_.mirrorPath(src_));
+}
+
+TEST_F(GitMirrors, MissingRepositoryIsTransientAndLeavesNoMirror) {
+  const std::string url = tmp_.path("does-not-exist");
+  Result<std::string> r = mirrors_.fetch(url, "main", 30s, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cls, ErrorClass::kTransient);
+  EXPECT_EQ(r.error().message, "git fetch " + url + ": no repository at " + url);
+  EXPECT_FALSE(fs::exists(mirrors_.mirrorPath(url)));
+  EXPECT_TRUE(fs::is_empty(tmp_.path("cache")));  // no half-made temporary either
+}
+
+TEST_F(GitMirrors, FirstFetchRemovesLeftoversOfAnInterruptedClone) {
+  const std::string id = commit("f", "one");
+  const std::string leftover = mirrors_.mirrorPath(src_) + ".partial-AbC123";
+  fs::create_directories(leftover + "/objects");
+  const std::string other = tmp_.path("cache/0000000000000000-other.git.partial-AbC123");
+  fs::create_directories(other);
+
+  EXPECT_EQ(fetchOk("main"), id);
+  EXPECT_FALSE(fs::exists(leftover));
+  EXPECT_TRUE(fs::exists(other));  // another URL's clone may still be running
+}
+
+TEST_F(GitMirrors, RequestedStopEndsFetch) {
+  commit("f", "one");
+  std::stop_source stop;
+  stop.request_stop();
+
+  Result<std::string> first = fetch("main", stop.get_token());
+  ASSERT_FALSE(first.has_value());
+  EXPECT_EQ(first.error().cls, ErrorClass::kTransient);
+  EXPECT_EQ(first.error().message, "git fetch " + src_ + ": stopped");
+  EXPECT_TRUE(fs::is_empty(tmp_.path("cache")));
+
+  const std::string c1 = fetchOk("main");  // a stopped first fetch left nothing to trip over
+  commit("f", "two");
+  Result<std::string> again = fetch("main", stop.get_token());
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().message, "git fetch " + src_ + ": stopped");
+  EXPECT_EQ(fetchOk(c1), c1);  // a known commit needs no network, so stop does not matter
+}
+
+TEST_F(GitMirrors, ExpiredDeadlineEndsFetch) {
+  commit("f", "one");
+  Result<std::string> r = mirrors_.fetch(src_, "main", 0ms, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cls, ErrorClass::kTransient);
+  EXPECT_EQ(r.error().message, "git fetch " + src_ + ": timed out after 0 s");
+  EXPECT_TRUE(fs::is_empty(tmp_.path("cache")));
+}
+
+TEST_F(GitMirrors, ConcurrentFetchesOfSameUrlBothSucceed) {
+  const std::string id = commit("f", "one");
+  Result<std::string> a = Error::transient("not run");
+  Result<std::string> b = Error::transient("not run");
+  std::thread ta([&] { a = fetch("main"); });
+  std::thread tb([&] { b = fetch("main"); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(a.has_value()) << errorOf(a);
+  ASSERT_TRUE(b.has_value()) << errorOf(b);
+  EXPECT_EQ(*a, id);
+  EXPECT_EQ(*b, id);
+  EXPECT_EQ(readOk(id, "f"), "one");
+}
+
+}  // namespace
+}  // namespace hydrant::git
