@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "controller/git/mirrors.hh"
+#include "tests/support/git_repo.hh"
 #include "controller/proc/process.hh"
 #include "gtest/gtest.h"
 
@@ -34,38 +35,14 @@ class TempDir {
   fs::path path_;
 };
 
-// Runs `git args…` in `dir` with a fixed identity and no user or system config; returns stdout
-// without its trailing newline.
-std::string git(const std::string& dir, std::initializer_list<std::string> args) {
-  proc::RunOptions o;
-  o.argv = {"git"};
-  o.argv.insert(o.argv.end(), args);
-  o.cwd = dir;
-  o.env = {{"GIT_AUTHOR_NAME", "Hydrant Test"},    {"GIT_AUTHOR_EMAIL", "test@hydrant.invalid"},
-           {"GIT_COMMITTER_NAME", "Hydrant Test"}, {"GIT_COMMITTER_EMAIL", "test@hydrant.invalid"},
-           {"GIT_CONFIG_NOSYSTEM", "1"},           {"GIT_CONFIG_GLOBAL", "/dev/null"}};
-  o.timeout = 30s;
-  Result<proc::RunResult> r = proc::run(o);
-  std::string cmd = "git";
-  for (const std::string& a : args) cmd += " " + a;
-  EXPECT_TRUE(r.has_value()) << cmd << ": " << (r ? "" : r.error().message);
-  if (!r) return "";
-  EXPECT_TRUE(r->ok()) << cmd << ": " << r->describe() << "\n" << r->err;
-  std::string out = r->out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
-void writeFile(const std::string& path, const std::string& content) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-}
+using hydrant::testing::git;
+using hydrant::testing::writeFile;
 
 std::string errorOf(const Result<std::string>& r) {
   return r ? "(no error: " + *r + ")" : r.error().message;
 }
 
-class GitMirrors : public testing::Test {
+class GitMirrors : public ::testing::Test {
  protected:
   GitMirrors() : src_(tmp_.path("src")), mirrors_(tmp_.path("cache")) {
     fs::create_directories(src_);

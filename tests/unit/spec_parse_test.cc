@@ -16,10 +16,10 @@ ProjectFile parsed(const std::string& text, const std::string& filename) {
   return file ? *file : ProjectFile{};
 }
 
-const JobsetSpec& only(const ProjectFile& file) {
-  static const JobsetSpec none;
+// The one jobset of `file`, by value so that a temporary file may be passed.
+JobsetSpec only(const ProjectFile& file) {
   EXPECT_EQ(file.jobsets.size(), 1u);
-  return file.jobsets.empty() ? none : file.jobsets[0];
+  return file.jobsets.empty() ? JobsetSpec{} : file.jobsets[0];
 }
 
 TEST(SpecParse, JsonAndYamlGiveTheSameModel) {
@@ -36,7 +36,7 @@ TEST(SpecParse, JsonAndYamlGiveTheSameModel) {
     }
   }
 })",
-                                   "spec.json");
+                                  "spec.json");
   const ProjectFile yaml = parsed(R"(# the same, in YAML
 main:
   enabled: 3
@@ -55,7 +55,7 @@ main:
     nixpkgs: {type: git, value: https://github.com/NixOS/nixpkgs nixos-23.11}
 )",
                                   "spec.yaml");
-  const JobsetSpec& j = only(json);
+  const JobsetSpec j = only(json);
   EXPECT_TRUE(j.sameAs(only(yaml)));
   EXPECT_EQ(json.mode, ProjectFile::Mode::kStatic);
   EXPECT_EQ(yaml.mode, ProjectFile::Mode::kStatic);
@@ -80,7 +80,7 @@ main:
 }
 
 TEST(SpecParse, AbsentKeysTakeTheDefaults) {
-  const JobsetSpec& j = only(parsed(R"({"flakes": {"type": 1, "flake": "github:a/b"}})", "x.json"));
+  const JobsetSpec j = only(parsed(R"({"flakes": {"type": 1, "flake": "github:a/b"}})", "x.json"));
   EXPECT_EQ(j.enabled, Enabled::kEnabled);
   EXPECT_FALSE(j.hidden);
   EXPECT_EQ(j.type, 1);
@@ -133,7 +133,7 @@ TEST(SpecParse, OneValueThatIsNotAnObjectMakesTheFileOneJobsetSpec) {
 })",
                                   "spec.json");
   EXPECT_EQ(file.mode, ProjectFile::Mode::kGenerated);
-  const JobsetSpec& j = only(file);
+  const JobsetSpec j = only(file);
   EXPECT_EQ(j.name, ".jobsets");
   EXPECT_EQ(j.where.str(), "spec.json:1:1");
   EXPECT_EQ(j.nixexprinput, "src");
@@ -168,7 +168,7 @@ TEST(SpecParse, BooleansNumbersAndQuotedIntegersAreAccepted) {
 }
 
 TEST(SpecParse, YamlTakesAnyScalarAsAString) {
-  const JobsetSpec& j = only(parsed(R"(
+  const JobsetSpec j = only(parsed(R"(
 main:
   type: 1
   flake: github:a/b
@@ -176,7 +176,7 @@ main:
   hidden: "True"
   emailoverride: 'ci@example.org'
 )",
-                                    "spec.yaml"));
+                                   "spec.yaml"));
   EXPECT_EQ(j.description, "2024");
   EXPECT_TRUE(j.hidden);
   EXPECT_EQ(j.emailoverride, "ci@example.org");
@@ -191,8 +191,8 @@ TEST(SpecParse, EscapedCharactersBeyondU10000KeepPositions) {
   EXPECT_EQ(file.error().message,
             "spec.json:2:51: jobset \"main\": keepnr: expected an integer from 0 to 2147483647, "
             "got -1");
-  auto fixed = parseProjectFile(R"({"main": {"type": 1, "flake": "x", "description": "\ud83d\ude00"}})",
-                                "spec.json");
+  auto fixed = parseProjectFile(
+      R"({"main": {"type": 1, "flake": "x", "description": "\ud83d\ude00"}})", "spec.json");
   ASSERT_TRUE(fixed) << fixed.error().message;
   EXPECT_EQ(fixed->jobsets[0].description, "\xf0\x9f\x98\x80");
 }
@@ -210,13 +210,14 @@ TEST(SpecParse, ReportsEveryProblemInFileOrder) {
                                "spec.json");
   ASSERT_FALSE(file);
   EXPECT_EQ(file.error().cls, ErrorClass::kInvalid);
-  EXPECT_EQ(file.error().message,
-            R"(spec.json:2:3: jobset "main": missing key "nixexprinput" (required unless "type" is 1)
+  EXPECT_EQ(
+      file.error().message,
+      R"(spec.json:2:3: jobset "main": missing key "nixexprinput" (required unless "type" is 1)
 spec.json:2:3: jobset "main": missing key "nixexprpath" (required unless "type" is 1)
 spec.json:3:5: jobset "main": flake is only for flake jobsets ("type": 1)
 spec.json:4:16: jobset "main": input "src": missing key "value"
-spec.json:4:31: jobset "main": input "src": unknown input type "gti" (did you mean "git"?)
-spec.json:4:38: jobset "main": input "src": unknown key "vaule" (did you mean "value"?)
+spec.json:4:32: jobset "main": input "src": unknown input type "gti" (did you mean "git"?)
+spec.json:4:39: jobset "main": input "src": unknown key "vaule" (did you mean "value"?)
 spec.json:5:22: jobset "main": checkinterval: expected an integer from 0 to 2147483647, got "soon"
 spec.json:7:3: jobset name "1st" must match [A-Za-z_][A-Za-z0-9_.-]*
 spec.json:8:3: duplicate key "main")");
@@ -249,10 +250,11 @@ const std::string kJobsetKeys =
 INSTANTIATE_TEST_SUITE_P(
     Table, SpecParseError,
     testing::Values(
-        ErrorCase{"UnknownKeyWithSuggestion", "spec.json", R"({"main": {
+        ErrorCase{
+            "UnknownKeyWithSuggestion", "spec.json", R"({"main": {
     "type": 1, "flake": "github:a/b",
     "flakeref": "github:a/b"}})",
-                  R"(spec.json:3:5: jobset "main": unknown key "flakeref" (did you mean "flake"?))"},
+            R"(spec.json:3:5: jobset "main": unknown key "flakeref" (did you mean "flake"?))"},
         ErrorCase{"UnknownKeyWithoutSuggestion", "spec.json", R"({"main": {
     "type": 1, "flake": "github:a/b",
     "frobnicate": 1}})",
@@ -261,8 +263,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"JobsetNameStartsWithDigit", "spec.json", R"({
   "1x": {"type": 1, "flake": "github:a/b"}})",
                   R"(spec.json:2:3: jobset name "1x" must match [A-Za-z_][A-Za-z0-9_.-]*)"},
-        ErrorCase{"GeneratorNameInStaticMode", "spec.yaml", "a: {type: 1, flake: f}\n"
-                                                            ".jobsets: {type: 1, flake: f}\n",
+        ErrorCase{"GeneratorNameInStaticMode", "spec.yaml",
+                  "a: {type: 1, flake: f}\n"
+                  ".jobsets: {type: 1, flake: f}\n",
                   R"(spec.yaml:2:1: jobset name ".jobsets" is reserved for a file that is one )"
                   R"(jobset spec (generated mode))"},
         ErrorCase{"DuplicateKeyInJobset", "spec.json", R"({"main": {
@@ -274,9 +277,10 @@ INSTANTIATE_TEST_SUITE_P(
     "enabled": 7}})",
                   R"(spec.json:3:16: jobset "main": enabled: expected 0 (disabled), 1 (enabled), )"
                   R"(2 (one-shot), 3 (one-at-a-time), true or false, got 7)"},
-        ErrorCase{"TypeNotZeroOrOne", "spec.json", R"({"main": {
+        ErrorCase{
+            "TypeNotZeroOrOne", "spec.json", R"({"main": {
     "type": 2}})",
-                  R"(spec.json:2:13: jobset "main": type: expected 0 (legacy) or 1 (flake), got 2)"},
+            R"(spec.json:2:13: jobset "main": type: expected 0 (legacy) or 1 (flake), got 2)"},
         ErrorCase{"CheckintervalNegative", "spec.json", R"({"main": {
     "type": 1, "flake": "github:a/b",
     "checkinterval": -1}})",
@@ -324,9 +328,10 @@ INSTANTIATE_TEST_SUITE_P(
     "nixexprinput": "src"}})",
                   R"(spec.json:3:5: jobset "main": nixexprinput is only for legacy jobsets )"
                   R"(("type": 0))"},
-        ErrorCase{"FlakeJobsetWithoutFlake", "spec.json", R"({
+        ErrorCase{
+            "FlakeJobsetWithoutFlake", "spec.json", R"({
   "main": {"type": 1}})",
-                  R"(spec.json:2:3: jobset "main": missing key "flake" (required when "type" is 1))"},
+            R"(spec.json:2:3: jobset "main": missing key "flake" (required when "type" is 1))"},
         ErrorCase{"LegacyJobsetWithoutNixexprpath", "spec.json", R"({
   "main": {"nixexprinput": "src", "inputs": {"src": {"type": "path", "value": "/s"}}}})",
                   R"(spec.json:2:3: jobset "main": missing key "nixexprpath" (required unless )"
@@ -364,12 +369,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnknownInputTypeWithSuggestion", "spec.json", R"({"main": {
     "type": 1, "flake": "github:a/b", "inputs": {
       "src": {"type": "gti", "value": "https://x"}}}})",
-                  R"(spec.json:3:22: jobset "main": input "src": unknown input type "gti" )"
+                  R"(spec.json:3:23: jobset "main": input "src": unknown input type "gti" )"
                   R"((did you mean "git"?))"},
         ErrorCase{"UnknownInputTypeWithoutSuggestion", "spec.json", R"({"main": {
     "type": 1, "flake": "github:a/b", "inputs": {
       "src": {"type": "svn", "value": "https://x"}}}})",
-                  R"(spec.json:3:22: jobset "main": input "src": unknown input type "svn"; )"
+                  R"(spec.json:3:23: jobset "main": input "src": unknown input type "svn"; )"
                   R"(known types: git, path, string, boolean, nix, build, eval)"},
         ErrorCase{"InputWithoutType", "spec.json", R"({"main": {
     "type": 1, "flake": "github:a/b", "inputs": {
@@ -480,7 +485,7 @@ projects:
   auto root = parseRootNode(config["projects"]["inline"], "hydrant.yaml");
   ASSERT_FALSE(root);
   EXPECT_EQ(root.error().message,
-            R"(hydrant.yaml:7:26: project "world": declarative: file "/spec.json" must be )"
+            R"(hydrant.yaml:7:27: project "world": declarative: file "/spec.json" must be )"
             R"(relative to its input
 hydrant.yaml:8:14: project "world": prune: expected "disable" or "delete", got "never")");
 
@@ -562,7 +567,9 @@ TEST(SpecModel, SameAsComparesEveryStoredFieldButNotWhere) {
       [](JobsetSpec& j) { j.enableemail = false; },
       [](JobsetSpec& j) { j.emailoverride = "e"; },
       [](JobsetSpec& j) { j.keepnr = 1; },
-      [](JobsetSpec& j) { j.inputs.push_back({"src", "git", "u", false}); },
+      [](JobsetSpec& j) {
+        j.inputs.push_back({"src", "git", "u", false});
+      },
   };
   for (size_t i = 0; i < changes.size(); ++i) {
     JobsetSpec changed = base;
