@@ -21,7 +21,7 @@ const std::vector<std::string>& inputTypes() {
 // An input being read, and where its value is for the rule that spans two keys.
 struct InputDraft {
   InputSpec spec;
-  std::optional<YAML::Mark> valueMark;  // set once `value` was read
+  std::optional<YAML::Mark> valueMark;  // set once `value` was read well
 };
 
 void readInputType(InputDraft& d, const Scope& scope, const Entry& entry) {
@@ -41,8 +41,10 @@ const std::vector<KeyReader<InputDraft>>& inputKeys() {
       {"type", readInputType},
       {"value",
        [](InputDraft& d, const Scope& scope, const Entry& entry) {
-         assign(d.spec.value, readText(scope, entry));
-         d.valueMark = entry.valueMark();
+         if (auto value = readText(scope, entry)) {
+           d.spec.value = std::move(*value);
+           d.valueMark = entry.valueMark();
+         }
        }},
       {"emailresponsible",
        [](InputDraft& d, const Scope& scope, const Entry& entry) {
@@ -240,9 +242,7 @@ std::string generatedNote(const YAML::Node& root, Format format) {
 
 JobsetSpec readGenerated(Sink& sink, const YAML::Node& root) {
   const Scope scope = Scope(sink).within("jobset " + quote(kGeneratorJobset));
-  YAML::Mark start = root.Mark();
-  if (start.is_null()) start = YAML::Mark();  // line 0, column 0: 1:1
-  return readJobset(scope, root, kGeneratorJobset, start, generatedNote(root, sink.format()));
+  return readJobset(scope, root, kGeneratorJobset, root.Mark(), generatedNote(root, sink.format()));
 }
 
 bool endsWith(const std::string& s, const std::string& suffix) {

@@ -124,6 +124,11 @@ Result<RootFile> parseRootFile(const std::string& text, const std::string& filen
 
 Result<RootFile> parseRootNode(const YAML::Node& node, const std::string& filename) {
   Sink sink(filename, Format::kYaml);
+  // A lookup of a missing key gives a node that throws when asked for anything else.
+  if (!node.IsDefined()) {
+    sink.add(sink.at(YAML::Mark::null_mark()), "expected a mapping of projects, got nothing");
+    return toError(sink.sorted());
+  }
   return readRoot(sink, node);
 }
 

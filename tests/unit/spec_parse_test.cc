@@ -426,8 +426,6 @@ spec.json:3:3: jobset ".jobsets": unknown key "main" (the file is read as the sp
 })",
                   R"(spec.json:2:46: invalid JSON: invalid literal; expected '}' )"
                   R"((JSON has no comments))"},
-        ErrorCase{"JsonSingleQuotes", "spec.json", R"({'main': {}})",
-                  R"(spec.json:1:2: invalid JSON: invalid literal; expected string literal)"},
         ErrorCase{"JsonDuplicateJobset", "spec.json", R"({
   "main": {"type": 1, "flake": "github:a/b"},
   "main": {"type": 1, "flake": "github:c/d"}
@@ -493,6 +491,10 @@ hydrant.yaml:8:14: project "world": prune: expected "disable" or "delete", got "
                              "hydrant.yaml");
   ASSERT_TRUE(hello) << hello.error().message;
   EXPECT_EQ(hello->projects.at(0).where.str(), "hydrant.yaml:1:1");
+
+  auto missing = parseRootNode(config["projects"]["elsewhere"], "hydrant.yaml");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "hydrant.yaml: expected a mapping of projects, got nothing");
 }
 
 class RootParseError : public testing::TestWithParam<ErrorCase> {};
