@@ -385,6 +385,11 @@ INSTANTIATE_TEST_SUITE_P(
       "flag": {"type": "boolean", "value": "yes"}}}})",
                   R"(spec.json:3:44: jobset "main": input "flag": value: expected "true" or )"
                   R"("false" for a boolean input, got "yes")"},
+        ErrorCase{"BooleanInputValueNotAScalar", "spec.json", R"({"main": {
+    "type": 1, "flake": "github:a/b", "inputs": {
+      "flag": {"type": "boolean", "value": ["true"]}}}})",
+                  R"(spec.json:3:44: jobset "main": input "flag": value: expected a string, )"
+                  R"(number or boolean, got an array)"},
         ErrorCase{"InputNotAnObject", "spec.json", R"({"main": {
     "type": 1, "flake": "github:a/b", "inputs": {
       "src": "https://x"}}})",
