@@ -14,13 +14,13 @@ namespace {
 
 // nlohmann reports the 1-based offset of the last byte it read; 0 or past the end when the
 // input ended early.
-Location locationOfByte(const std::string& filename, const std::string& text, size_t byte) {
+Location locationOfByte(const std::string& text, size_t byte) {
   const size_t index = std::min(byte == 0 ? 0 : byte - 1, text.size());
   const size_t newline = index == 0 ? std::string::npos : text.rfind('\n', index - 1);
   const size_t lineStart = newline == std::string::npos ? 0 : newline + 1;
   const auto line =
       std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(index), '\n');
-  return {filename, static_cast<int>(line) + 1, static_cast<int>(index - lineStart) + 1};
+  return {"", static_cast<int>(line) + 1, static_cast<int>(index - lineStart) + 1};
 }
 
 // nlohmann says "[json.exception.parse_error.101] parse error at line 3, column 1: syntax error
@@ -51,26 +51,25 @@ std::string jsonHint(const std::string& text, size_t byte) {
       (text[index + 1] == '/' || text[index + 1] == '*')) {
     return " (JSON has no comments)";
   }
-  if (text[index] == '}' || text[index] == ']') {
-    const size_t before = text.find_last_not_of(" \t\r\n", index == 0 ? 0 : index - 1);
-    if (index > 0 && before != std::string::npos && text[before] == ',') {
+  if ((text[index] == '}' || text[index] == ']') && index > 0) {
+    const size_t before = text.find_last_not_of(" \t\r\n", index - 1);
+    if (before != std::string::npos && text[before] == ',')
       return " (JSON allows no trailing comma)";
-    }
   }
   return "";
 }
 
-// yaml-cpp is lenient where JSON is not (comments, trailing commas, single quotes) and keeps
-// one of two equal keys, so JSON is first checked by a strict parser.
-bool checkJson(const std::string& text, const std::string& filename, Sink& sink) {
+// yaml-cpp is lenient where JSON is not (comments, trailing commas, single quotes), so JSON is
+// first checked by a strict parser. Neither rejects a repeated key; forEachEntry does.
+bool checkJson(const std::string& text, Sink& sink) {
   try {
-    const auto parsed = nlohmann::json::parse(text);
-    return !parsed.is_discarded();
+    [[maybe_unused]] const auto parsed = nlohmann::json::parse(text);
+    return true;
   } catch (const nlohmann::json::parse_error& e) {
-    sink.add(locationOfByte(filename, text, e.byte),
+    sink.add(locationOfByte(text, e.byte),
              "invalid JSON: " + cleanJsonMessage(e.what()) + jsonHint(text, e.byte));
   } catch (const nlohmann::json::exception& e) {
-    sink.add(Location{filename, 0, 0}, "invalid JSON: " + cleanJsonMessage(e.what()));
+    sink.add(Location{}, "invalid JSON: " + cleanJsonMessage(e.what()));
   }
   return false;
 }
@@ -178,10 +177,9 @@ YAML::Mark Entry::valueMark() const {
 }
 
 std::optional<YAML::Node> loadDocument(const std::string& text, Sink& sink) {
-  const Location nowhere = sink.at(YAML::Mark::null_mark());
   std::string yamlText = text;
   if (sink.format() == Format::kJson) {
-    if (!checkJson(text, nowhere.file, sink)) return std::nullopt;
+    if (!checkJson(text, sink)) return std::nullopt;
     std::vector<ColumnShift> shifts;
     yamlText = rewriteSurrogatePairs(text, shifts);
     sink.setShifts(std::move(shifts));
@@ -190,10 +188,16 @@ std::optional<YAML::Node> loadDocument(const std::string& text, Sink& sink) {
   try {
     documents = YAML::LoadAll(yamlText);
   } catch (const YAML::Exception& e) {
-    // Valid JSON that yaml-cpp cannot read: a key whose ':' is on the next line, or a key
-    // longer than 1024 characters.
-    const std::string prefix = sink.format() == Format::kJson ? "cannot read this JSON: " : "";
-    sink.add(sink.at(e.mark), prefix + e.msg);
+    // Valid JSON that yaml-cpp, a YAML parser, cannot read: YAML's limits on keys, or nesting
+    // deeper than yaml-cpp allows.
+    std::string message = e.msg;
+    if (sink.format() == Format::kJson) {
+      const bool keyLimit = e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW;
+      message = "cannot read this JSON: " + e.msg +
+                (keyLimit ? " (a key must be on one line with its ':', and at most 1024 characters)"
+                          : "");
+    }
+    sink.add(sink.at(e.mark), message);
     return std::nullopt;
   }
   if (documents.size() > 1) {

@@ -34,7 +34,7 @@ class Sink {
   void setShifts(std::vector<ColumnShift> shifts) { shifts_ = std::move(shifts); }
   // The 1-based place of `mark` in the original text; no line for a null mark.
   Location at(const YAML::Mark& mark) const;
-  // `where` must belong to this file; only line and column are used.
+  // Only the line and column of `where` are used: the file is this sink's.
   void add(const Location& where, std::string message);
   bool empty() const { return diagnostics_.empty(); }
   // Everything added, in file order (in the order added for one place).

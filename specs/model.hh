@@ -14,8 +14,8 @@ namespace hydrant::specs {
 // from the database).
 struct Location {
   std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based
+  int line = 0;             // 1-based
+  int column = 0;           // 1-based
   std::string str() const;  // "file:line:col", or "file" without a line
 };
 
@@ -33,7 +33,7 @@ const char* pruneName(Prune p);  // "disable", "delete"
 // One jobset input (Hydra: JobsetInputs + its single JobsetInputAlts value).
 struct InputSpec {
   std::string name;
-  std::string type;   // git, path, string, boolean, nix, build, eval
+  std::string type;  // git, path, string, boolean, nix, build, eval
   std::string value;
   bool emailresponsible = false;
   bool operator==(const InputSpec&) const = default;
@@ -45,17 +45,17 @@ struct JobsetSpec {
   std::string name;
   Enabled enabled = Enabled::kEnabled;
   bool hidden = false;
-  int type = 0;                              // 0 legacy, 1 flake
-  std::optional<std::string> flake;          // type 1 only
+  int type = 0;                      // 0 legacy, 1 flake
+  std::optional<std::string> flake;  // type 1 only
   std::string description;
-  std::optional<std::string> nixexprinput;   // type 0 only
-  std::optional<std::string> nixexprpath;    // type 0 only
-  int checkinterval = 300;                   // seconds, 0 = only when triggered
-  int schedulingshares = 100;                // > 0
+  std::optional<std::string> nixexprinput;  // type 0 only
+  std::optional<std::string> nixexprpath;   // type 0 only
+  int checkinterval = 300;                  // seconds, 0 = only when triggered
+  int schedulingshares = 100;               // > 0
   bool enableemail = true;
   std::string emailoverride;
   int keepnr = 3;
-  std::vector<InputSpec> inputs;             // sorted by name, names unique
+  std::vector<InputSpec> inputs;  // sorted by name, names unique
 
   Location where;  // the jobset's key in its file; not compared
 

@@ -24,8 +24,8 @@ Format formatOf(const std::string& filename);
 // One located problem.
 struct Diagnostic {
   Location where;
-  std::string message;       // without the location
-  std::string str() const;   // "file:line:col: message"
+  std::string message;      // without the location
+  std::string str() const;  // "file:line:col: message"
 };
 
 // All diagnostics joined by newlines, as an Error of class kInvalid.

@@ -151,12 +151,47 @@ Result<std::vector<JobsetRow>> listJobsets(ReadTx& rtx, const std::optional<std:
   return out;
 }
 
-Result<std::vector<specs::ActualJobset>> actualJobsets(ReadTx& tx, const std::string& project) {
-  auto rows = listJobsets(tx, project);
-  if (!rows) return rows.error();
-  std::vector<specs::ActualJobset> out;
-  out.reserve(rows->size());
-  for (auto& r : *rows) out.push_back({std::move(r.spec), r.has_builds});
+Result<std::vector<specs::ActualJobset>> actualJobsets(ReadTx& rtx, const std::string& project) {
+  // Only what diff compares, read lean: this runs on every change of a large project.
+  auto rows = rtx.tx.exec_params(
+      "select j.name, j.enabled, j.hidden, j.type, j.flake, coalesce(j.description, ''), "
+      "j.nixexprinput, j.nixexprpath, j.checkinterval, j.schedulingshares, j.enableemail, "
+      "j.emailoverride, j.keepnr, exists (select 1 from builds b where b.jobset_id = j.id) "
+      "from jobsets j where j.project = $1 order by j.name collate \"C\"",
+      project);
+  std::vector<specs::ActualJobset> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    specs::JobsetSpec& s = out[i].spec;
+    s.name = r[0].c_str();
+    s.enabled = static_cast<specs::Enabled>(r[1].as<int>());
+    s.hidden = r[2].as<int>() != 0;
+    s.type = r[3].as<int>();
+    s.flake = optText(r[4]);
+    s.description = r[5].c_str();
+    s.nixexprinput = optText(r[6]);
+    s.nixexprpath = optText(r[7]);
+    s.checkinterval = r[8].as<int>();
+    s.schedulingshares = r[9].as<int>();
+    s.enableemail = r[10].as<int>() != 0;
+    s.emailoverride = r[11].c_str();
+    s.keepnr = r[12].as<int>();
+    out[i].has_builds = r[13].as<bool>();
+  }
+  // Both sides are sorted by jobset name (byte order), so inputs are merged in one pass.
+  auto inputs = rtx.tx.exec_params(
+      "select jobset, name, type, value, emailresponsible from jobsetinputs where project = $1 "
+      "order by jobset collate \"C\", name collate \"C\"",
+      project);
+  size_t j = 0;
+  for (const auto& r : inputs) {
+    std::string_view jobset = r[0].c_str();
+    while (j < out.size() && out[j].spec.name < jobset) ++j;
+    if (j == out.size()) break;
+    if (out[j].spec.name != jobset) continue;
+    out[j].spec.inputs.push_back(
+        {r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].as<int>() != 0});
+  }
   return out;
 }
 

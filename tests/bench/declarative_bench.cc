@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <pqxx/pqxx>
 
 #include "controller/db/database.hh"
@@ -67,9 +69,12 @@ std::string jobsetName(int i) {
 
 bool ok(const Outcome& o) { return std::holds_alternative<hydrant::runtime::RequeueAfter>(o); }
 
+// One connection for all polling: opening one per poll would load the machine being measured.
 int checkinterval(const std::string& conninfo, const std::string& jobset) {
-  pqxx::connection c(conninfo);
-  pqxx::read_transaction tx(c);
+  static std::map<std::string, std::unique_ptr<pqxx::connection>> conns;
+  auto& c = conns[conninfo];
+  if (!c) c = std::make_unique<pqxx::connection>(conninfo);
+  pqxx::read_transaction tx(*c);
   return tx.exec_params1("select checkinterval from jobsets where name = $1", jobset)[0].as<int>();
 }
 
@@ -134,7 +139,7 @@ int main(int argc, char** argv) {
     t0 = Clock::now();
     auto [rc, out] = ht::runHydrant({"--config", dir / "hydrant.yaml", "trigger", "big"}, dir.path());
     must(rc == 0, "trigger: " + out);
-    must(ht::eventually([&] { return checkinterval(conninfo, name) == 1000 + i; }, 30s, 2ms),
+    must(ht::eventually([&] { return checkinterval(conninfo, name) == 1000 + i; }, 30s, 5ms),
          "row changed after trigger");
     triggered.push_back(ms(Clock::now() - t0));
   }

@@ -436,6 +436,9 @@ spec.json:3:3: jobset ".jobsets": unknown key "main" (the file is read as the sp
   "main": {"type": 1, "flake": "github:c/d"}
 })",
                   R"(spec.json:3:3: duplicate key "main")"},
+        ErrorCase{"JsonThatYamlCannotRead", "spec.json", "{\"main\"\n  : {}}",
+                  R"(spec.json:1:2: cannot read this JSON: end of map flow not found (a key )"
+                  R"(must be on one line with its ':', and at most 1024 characters))"},
         ErrorCase{"YamlSyntaxError", "spec.yaml", "main: {type: 1\n",
                   R"(spec.yaml:2:1: end of map flow not found)"},
         ErrorCase{"YamlSecondDocument", "spec.yaml", "a: {type: 1, flake: f}\n---\nb: {}\n",
