@@ -149,6 +149,30 @@ TEST_F(DeclarativeCli, ValidateExitsZeroForGoodFilesAndTwoWithEveryProblemLocate
       << err;
 }
 
+// The example the README's main command runs: its projects come from this very repository.
+TEST(ExampleDeclarative, ItsJobsetsAreReadyAtTheRepositorysCommit) {
+  testing::TempDir dir;
+  const std::string config = std::string(HYDRANT_SOURCE_DIR) + "/examples/declarative/hydrant.yaml";
+  const std::string head = testing::git(HYDRANT_SOURCE_DIR, {"rev-parse", "HEAD"});
+  auto [rc, out] = runHydrant({"--config", config, "reconcile", "--once", "--state-dir",
+                               dir / "state", "--log-level", "warn"},
+                              dir.path());
+  ASSERT_EQ(rc, 0) << out;
+  auto [grc, json] = runHydrant(
+      {"--config", config, "get", "jobsets", "-o", "json", "--state-dir", dir / "state"},
+      dir.path());
+  ASSERT_EQ(grc, 0) << json;
+  auto jobsets = nlohmann::json::parse(json);
+  ASSERT_EQ(jobsets.size(), 2u) << json;
+  for (const auto& j : jobsets) {
+    EXPECT_EQ(j["project"], "hello");
+    EXPECT_EQ(j["status"]["conditions"][0]["status"], "True") << j;
+    EXPECT_EQ(j["status"]["observed_revision"], head) << j;
+  }
+  EXPECT_EQ(jobsets[0]["name"], "main");
+  EXPECT_EQ(jobsets[1]["name"], "nightly");
+}
+
 TEST_F(DeclarativeCli, TriggeringAnUnknownProjectIsAnInputError) {
   auto [rc, out] = hydrant({"trigger", "nope"});
   EXPECT_EQ(rc, 2);
