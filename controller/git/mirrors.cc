@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -308,11 +310,11 @@ Mirrors::Mirrors(std::string cache_dir) : cache_dir_(std::move(cache_dir)) {}
 
 Mirrors::~Mirrors() = default;
 
-std::mutex& Mirrors::lockFor(const std::string& url) {
+std::shared_ptr<std::timed_mutex> Mirrors::lockFor(const std::string& url) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::unique_ptr<std::mutex>& m = url_locks_[url];
-  if (!m) m = std::make_unique<std::mutex>();
-  return *m;
+  std::shared_ptr<std::timed_mutex>& m = url_locks_[url];
+  if (!m) m = std::make_shared<std::timed_mutex>();
+  return m;
 }
 
 std::string Mirrors::mirrorPath(const std::string& url) const {
@@ -321,19 +323,21 @@ std::string Mirrors::mirrorPath(const std::string& url) const {
   return (fs::path(cache_dir_) / (std::string(hash) + "-" + readableName(url) + ".git")).string();
 }
 
-Result<std::string> Mirrors::fetch(const std::string& url, const std::string& ref,
-                                   std::chrono::milliseconds timeout, std::stop_token stop) {
-  initLibgit2();
-  std::lock_guard<std::mutex> lock(lockFor(url));
-  const std::string dir = mirrorPath(url);
+namespace {
+
+// The fetch itself, with the URL's lock held. Uses nothing of the Mirrors object, because it
+// may run on after the call that started it has given up.
+Result<std::string> fetchLocked(const std::string& cache_dir, const std::string& dir,
+                                const std::string& url, const std::string& ref,
+                                std::chrono::milliseconds timeout, std::stop_token stop) {
   if (isCommitId(ref)) {
     if (std::optional<std::string> id = knownCommit(dir, ref)) return *id;
   }
   const bool existed = fs::exists(dir);
   if (!existed) {
     std::error_code ec;
-    fs::create_directories(cache_dir_, ec);
-    if (ec) return Error::transient("git: cannot create " + cache_dir_ + ": " + ec.message());
+    fs::create_directories(cache_dir, ec);
+    if (ec) return Error::transient("git: cannot create " + cache_dir + ": " + ec.message());
     if (Result<void> cloned = cloneMirror(url, dir, timeout, stop); !cloned) return cloned.error();
   }
   Result<Repo> repo = openMirror(url, dir);
@@ -343,6 +347,46 @@ Result<std::string> Mirrors::fetch(const std::string& url, const std::string& re
     if (!fetched) return fetched.error();
   }
   return resolveRef(repo->get(), url, ref);
+}
+
+}  // namespace
+
+// libgit2 1.5 has no socket timeouts: its callbacks see the deadline only while data flows, so
+// a server that accepts and then says nothing would block a fetch for as long as TCP allows.
+// The fetch therefore runs on a thread of its own and the caller stops waiting at the deadline
+// (plus a moment for the callbacks' own timeout to report). A fetch stuck like that keeps its
+// URL's lock, so later fetches of that URL time out too, each after its own deadline, until the
+// server lets go; other URLs are not affected.
+Result<std::string> Mirrors::fetch(const std::string& url, const std::string& ref,
+                                   std::chrono::milliseconds timeout, std::stop_token stop) {
+  initLibgit2();
+  if (stop.stop_requested()) return Error::transient("git fetch " + url + ": stopped");
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto done = std::make_shared<std::promise<Result<std::string>>>();
+  auto result = done->get_future();
+  std::thread([lock = lockFor(url), done, cache = cache_dir_, dir = mirrorPath(url), url, ref,
+               timeout, deadline, stop]() {
+    std::unique_lock held(*lock, std::defer_lock);
+    if (!held.try_lock_until(deadline)) {
+      done->set_value(Error::transient("git fetch " + url + ": timed out after " +
+                                       seconds(timeout) + " s waiting for an earlier fetch of it"));
+      return;
+    }
+    done->set_value(fetchLocked(cache, dir, url, ref, timeout, stop));
+  }).detach();
+  const auto give_up = deadline + std::chrono::seconds(1);
+  while (result.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+    if (stop.stop_requested()) {
+      // The fetch sees the stop in its callbacks and cleans up; give it a moment to do so.
+      if (result.wait_for(std::chrono::seconds(1)) == std::future_status::ready) break;
+      return Error::transient("git fetch " + url + ": stopped");
+    }
+    if (std::chrono::steady_clock::now() > give_up) {
+      return Error::transient("git fetch " + url + ": timed out after " + seconds(timeout) +
+                              " s (no answer)");
+    }
+  }
+  return result.get();
 }
 
 Result<std::string> Mirrors::readFile(const std::string& url, const std::string& commit,

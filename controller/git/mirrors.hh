@@ -45,11 +45,12 @@ class Mirrors {
   std::string mirrorPath(const std::string& url) const;
 
  private:
-  std::mutex& lockFor(const std::string& url);
+  std::shared_ptr<std::timed_mutex> lockFor(const std::string& url);
 
   const std::string cache_dir_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<std::mutex>> url_locks_;  // guarded by mu_
+  // One lock per URL, shared with the fetch threads that may outlive a timed-out call.
+  std::map<std::string, std::shared_ptr<std::timed_mutex>> url_locks_;  // guarded by mu_
 };
 
 }  // namespace hydrant::git

@@ -1,6 +1,10 @@
 // Integration tests for controller/git: real repositories made with the `git` program in temp
 // dirs, fetched by absolute path and file:// URL into real bare mirrors.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -12,9 +16,9 @@
 #include <vector>
 
 #include "controller/git/mirrors.hh"
-#include "tests/support/git_repo.hh"
 #include "controller/proc/process.hh"
 #include "gtest/gtest.h"
+#include "tests/support/git_repo.hh"
 
 namespace hydrant::git {
 namespace {
@@ -256,7 +260,7 @@ TEST_F(GitMirrors, RequestedStopEndsFetch) {
   ASSERT_FALSE(first.has_value());
   EXPECT_EQ(first.error().cls, ErrorClass::kTransient);
   EXPECT_EQ(first.error().message, "git fetch " + src_ + ": stopped");
-  EXPECT_TRUE(fs::is_empty(tmp_.path("cache")));
+  EXPECT_TRUE(!fs::exists(tmp_.path("cache")) || fs::is_empty(tmp_.path("cache")));
 
   const std::string c1 = fetchOk("main");  // a stopped first fetch left nothing to trip over
   commit("f", "two");
@@ -288,6 +292,55 @@ TEST_F(GitMirrors, ConcurrentFetchesOfSameUrlBothSucceed) {
   EXPECT_EQ(*a, id);
   EXPECT_EQ(*b, id);
   EXPECT_EQ(readOk(id, "f"), "one");
+}
+
+}  // namespace
+}  // namespace hydrant::git
+
+namespace hydrant::git {
+namespace {
+
+// A loopback server that accepts connections and never says a word.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(fd_, 8);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentServer() { close(fd_); }  // pending connections are reset with it
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(GitMirrorsTimeout, ASilentServerCannotHoldAFetchPastItsDeadline) {
+  SilentServer server;
+  char tmpl[] = "/tmp/hydrant-git-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  Mirrors mirrors(dir + "/cache");
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/repo.git";
+  auto t0 = std::chrono::steady_clock::now();
+  Result<std::string> r = mirrors.fetch(url, "main", 1s, {});
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cls, ErrorClass::kTransient);
+  EXPECT_EQ(r.error().message, "git fetch " + url + ": timed out after 1 s (no answer)");
+  EXPECT_LT(took, 3s);
+  // The stuck fetch still holds the URL; the next one gives up after its own deadline.
+  t0 = std::chrono::steady_clock::now();
+  Result<std::string> again = mirrors.fetch(url, "main", 1s, {});
+  ASSERT_FALSE(again.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  fs::remove_all(dir);
 }
 
 }  // namespace
