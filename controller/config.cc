@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "specs/suggest.hh"
+#include "specs/yaml_load.hh"
 
 namespace hydrant::config {
 namespace {
@@ -379,21 +380,21 @@ const std::vector<std::string>& knownRoles() {
 }
 
 Result<Config> parseYaml(const std::string& text, const std::string& filename) {
-  std::vector<YAML::Node> documents;
+  specs::SingleDocument doc;
   try {
-    documents = YAML::LoadAll(text);
+    doc = specs::loadSingleDocument(text);
   } catch (const YAML::Exception& e) {
-    return invalidAt(filename, e.mark, e.msg);
+    return invalidAt(filename, e.mark, specs::printable(e.msg));
   }
-  if (documents.size() > 1) {
-    return invalidAt(filename, documents[1].Mark(), "expected one document, found a second one");
+  if (doc.second) {
+    return invalidAt(filename, *doc.second, "expected one document, found a second one");
   }
-  if (documents.empty() || documents[0].IsNull()) return Config{};
-  if (!documents[0].IsMap()) {
-    return invalidAt(filename, documents[0].Mark(),
-                     "expected a mapping of settings, got " + describe(documents[0]));
+  if (!doc.node.IsDefined() || doc.node.IsNull()) return Config{};
+  if (!doc.node.IsMap()) {
+    return invalidAt(filename, doc.node.Mark(),
+                     "expected a mapping of settings, got " + describe(doc.node));
   }
-  return parseMapping(documents[0], filename);
+  return parseMapping(doc.node, filename);
 }
 
 Result<Config> loadFile(const std::string& path) {

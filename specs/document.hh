@@ -1,10 +1,8 @@
-// Reading one spec document: JSON (checked strictly first) or YAML text loaded through yaml-cpp,
-// marks turned into file positions, and typed reads of values that report what is wrong and
-// where. Internal to specs/ (parse.cc, parse_root.cc); everyone else uses specs/parse.hh.
-// Not synchronized: one Sink per parse.
+// Reading one spec document into a located tree (Value) — JSON by a strict reader of our own,
+// YAML through yaml-cpp — and typed reads of its values that report what is wrong and where.
+// Internal to specs/ (parse.cc, parse_root.cc); everyone else uses specs/parse.hh.
+// Not synchronized: one Sink per parse; a Value is a plain value type.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <functional>
 #include <map>
@@ -15,25 +13,57 @@
 
 #include "specs/parse.hh"
 
+namespace YAML {
+class Node;
+}
+
 namespace hydrant::specs {
 
-// Marks on `line` (0-based) at or after `column` lie `delta` columns left of the same place in
-// the original text, because loadDocument rewrote an escape before them into a shorter one.
-struct ColumnShift {
+// A 1-based place in the text; line 0 means the value has no place (an empty YAML document).
+struct Position {
   int line = 0;
   int column = 0;
-  int delta = 0;
 };
 
-// The diagnostics of one file, and how its marks become Locations.
+// A document whose mappings and sequences nest deeper than this is refused: reading recurses, and
+// a spec needs five levels.
+inline constexpr int kMaxDepth = 200;
+// Aliases in YAML can make a short text stand for a huge tree; copying stops at this many values.
+inline constexpr long kMaxYamlValues = 1'000'000;
+struct Member;
+
+// One value of a document, in the same shape whichever format it was written in. A scalar keeps
+// its text as written (escapes decoded), numbers and booleans included: the rules tell `300` from
+// `"300"` and `true` from `"true"` by `quoted`.
+struct Value {
+  enum class Kind : unsigned char { kNull, kScalar, kMap, kSequence };
+  Kind kind = Kind::kNull;
+  // A scalar written in quotes: a JSON string; in YAML '…' or "…" (or tagged "!").
+  bool quoted = false;
+  Position where;
+  std::string text;             // a scalar's
+  std::vector<Value> items;     // a sequence's
+  std::vector<Member> members;  // a mapping's, in file order, repeated keys included
+
+  bool isMap() const { return kind == Kind::kMap; }
+  bool isScalar() const { return kind == Kind::kScalar; }
+  bool isNull() const { return kind == Kind::kNull; }
+};
+
+// One key of a mapping and its value. In YAML a key may be any value; in JSON it is a string.
+struct Member {
+  Value key;
+  Value value;
+};
+
+// The diagnostics of one file.
 class Sink {
  public:
   Sink(std::string filename, Format format);
 
   Format format() const { return format_; }
-  void setShifts(std::vector<ColumnShift> shifts) { shifts_ = std::move(shifts); }
-  // The 1-based place of `mark` in the original text; no line for a null mark.
-  Location at(const YAML::Mark& mark) const;
+  // `where` in this file; no line for a value without a place.
+  Location at(Position where) const;
   // Only the line and column of `where` are used: the file is this sink's.
   void add(const Location& where, std::string message);
   bool empty() const { return diagnostics_.empty(); }
@@ -43,7 +73,6 @@ class Sink {
  private:
   std::string filename_;
   Format format_;
-  std::vector<ColumnShift> shifts_;
   std::vector<Diagnostic> diagnostics_;
 };
 
@@ -53,7 +82,7 @@ class Scope {
  public:
   explicit Scope(Sink& sink) : sink_(&sink) {}
   Scope within(const std::string& what) const;  // this prefix + what + ": "
-  void error(const YAML::Mark& mark, const std::string& message) const;
+  void error(Position where, const std::string& message) const;
   Format format() const { return sink_->format(); }
   Sink& sink() const { return *sink_; }
 
@@ -62,23 +91,32 @@ class Scope {
   std::string prefix_;
 };
 
-// One key of a mapping and its value.
+// One key of a mapping whose key is a scalar, and its value. Refers into the document.
 struct Entry {
-  std::string name;
-  YAML::Node key;
-  YAML::Node value;
-  // The value's mark; the key's for an empty value, which yaml-cpp marks at the next token
+  const std::string& name;
+  const Value& key;
+  const Value& value;
+  // The value's place; the key's for an empty value, which yaml-cpp places at the next token
   // (possibly lines later).
-  YAML::Mark valueMark() const;
+  Position valueWhere() const;
 };
 
-// Checks `text` (strictly, when the sink's format is JSON) and loads it. An empty YAML text gives
-// a null node. nullopt after adding the diagnostic to `sink`.
-std::optional<YAML::Node> loadDocument(const std::string& text, Sink& sink);
+// Reads `text` as the sink's format: JSON strictly (RFC 8259: no comments, no trailing commas),
+// YAML through yaml-cpp (an empty text gives a null value). nullopt after adding the diagnostic
+// to `sink`.
+std::optional<Value> loadDocument(const std::string& text, Sink& sink);
+// The JSON half of loadDocument (specs/document_json.cc).
+std::optional<Value> loadJson(const std::string& text, Sink& sink);
+// The YAML half of loadDocument (specs/document_yaml.cc).
+std::optional<Value> loadYaml(const std::string& text, Sink& sink);
+// `node` (loaded by the caller, marks kept) as a Value. Aliases are copied, so that a value
+// nested deeper than kMaxDepth or a document that expands to more than kMaxYamlValues values is
+// reported, and gives nullopt. REQUIRES: node.IsDefined().
+std::optional<Value> fromYaml(const YAML::Node& node, Sink& sink);
 
 // Visits the entries of a mapping in file order. A key that is not a scalar, and every repeat of
 // a key, is reported at the key and not visited.
-void forEachEntry(const Scope& scope, const YAML::Node& map,
+void forEachEntry(const Scope& scope, const Value& map,
                   const std::function<void(const Entry&)>& visit);
 
 // Reports `unknown key "x"` with a did-you-mean among `known`; without one, `note` if it is not
@@ -107,9 +145,9 @@ void assign(T& field, std::optional<U> value) {
 }
 
 // The boolean a scalar spells (JSON: unquoted true/false; YAML: true/True/TRUE, false/…).
-std::optional<bool> boolLiteral(const YAML::Node& node, Format format);
+std::optional<bool> boolLiteral(const Value& value, Format format);
 // The integer a scalar spells: decimal digits with an optional '-', quoted or not.
-std::optional<long long> integerLiteral(const YAML::Node& node);
+std::optional<long long> integerLiteral(const Value& value);
 
 // One key a KeyReader table accepts, and what reading it does to the object being built.
 template <class Target>
@@ -118,31 +156,33 @@ struct KeyReader {
   void (*read)(Target& target, const Scope& scope, const Entry& entry);
 };
 
+// The keys that were read from a mapping, with their places.
+using SeenKeys = std::map<std::string, Position, std::less<>>;
+
 // Reads the entries of `map` with the readers of their keys, in file order, reporting keys that
 // are not names, repeats and unknown keys (`note` goes with an unknown key holding an object).
-// Returns the keys that were read, with their marks.
+// Returns the keys that were read, with their places.
 template <class Target>
-std::map<std::string, YAML::Mark> readKeys(const Scope& scope, const YAML::Node& map,
-                                           const std::vector<KeyReader<Target>>& readers,
-                                           Target& target, const std::string& note = "") {
-  std::vector<std::string> names;
-  for (const auto& reader : readers) names.push_back(reader.name);
-  std::map<std::string, YAML::Mark> seen;
+SeenKeys readKeys(const Scope& scope, const Value& map,
+                  const std::vector<KeyReader<Target>>& readers, Target& target,
+                  const std::string& note = "") {
+  SeenKeys seen;
   forEachEntry(scope, map, [&](const Entry& entry) {
     for (const auto& reader : readers) {
       if (reader.name != entry.name) continue;
-      seen.emplace(entry.name, entry.key.Mark());
+      seen.emplace(entry.name, entry.key.where);
       reader.read(target, scope, entry);
       return;
     }
-    reportUnknownKey(scope, entry, names, entry.value.IsMap() ? note : "");
+    std::vector<std::string> names;
+    for (const auto& reader : readers) names.push_back(reader.name);
+    reportUnknownKey(scope, entry, names, entry.value.isMap() ? note : "");
   });
   return seen;
 }
 
-// Reports `missing key "x"` at `mark` for each of `required` not in `seen`.
-void requireKeys(const Scope& scope, const YAML::Mark& mark,
-                 const std::map<std::string, YAML::Mark>& seen,
+// Reports `missing key "x"` at `where` for each of `required` not in `seen`.
+void requireKeys(const Scope& scope, Position where, const SeenKeys& seen,
                  const std::vector<std::string>& required);
 
 // What is wrong with a path that must name something inside a checkout ("must not be empty",
@@ -156,7 +196,7 @@ bool matchesName(std::string_view name, std::string_view more);
 std::string quote(std::string_view text);
 // For "got …": `"abc"`, `5`, `true`, `null`, and in the words of the format `an object` or
 // `an array` (JSON), `a mapping` or `a sequence` (YAML).
-std::string describe(const YAML::Node& node, Format format);
+std::string describe(const Value& value, Format format);
 // "an object" (JSON) or "a mapping" (YAML).
 std::string anObject(Format format);
 // "a, b, c".

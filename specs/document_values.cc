@@ -8,10 +8,6 @@
 namespace hydrant::specs {
 namespace {
 
-// yaml-cpp tags a quoted scalar "!" and a plain one "?". In JSON that is the difference between
-// the string "300" and the number 300.
-bool isQuoted(const YAML::Node& node) { return node.Tag() == "!"; }
-
 // A JSON number, or a YAML plain scalar that reads like one: shown without quotes in messages.
 bool looksNumeric(const std::string& s) {
   if (s.empty() || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) return false;
@@ -22,11 +18,12 @@ bool looksNumeric(const std::string& s) {
 
 }  // namespace
 
-std::optional<bool> boolLiteral(const YAML::Node& node, Format format) {
-  if (!node.IsScalar()) return std::nullopt;
-  const std::string& s = node.Scalar();
+std::optional<bool> boolLiteral(const Value& value, Format format) {
+  if (!value.isScalar()) return std::nullopt;
+  const std::string& s = value.text;
   if (format == Format::kJson) {
-    if (isQuoted(node)) return std::nullopt;
+    // The string "true" is not the boolean true.
+    if (value.quoted) return std::nullopt;
     if (s == "true") return true;
     if (s == "false") return false;
     return std::nullopt;
@@ -38,36 +35,36 @@ std::optional<bool> boolLiteral(const YAML::Node& node, Format format) {
 }
 
 // Plain digits only: no "0x10", "1e3", "1_000", "+5" or spaces.
-std::optional<long long> integerLiteral(const YAML::Node& node) {
-  if (!node.IsScalar() || node.Scalar().empty()) return std::nullopt;
-  const std::string& s = node.Scalar();
-  long long value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+std::optional<long long> integerLiteral(const Value& value) {
+  if (!value.isScalar() || value.text.empty()) return std::nullopt;
+  const std::string& s = value.text;
+  long long n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return value;
+  return n;
 }
 
 void expected(const Scope& scope, const Entry& entry, const std::string& what) {
-  scope.error(entry.valueMark(),
+  scope.error(entry.valueWhere(),
               entry.name + ": expected " + what + ", got " + describe(entry.value, scope.format()));
 }
 
 std::optional<std::string> readString(const Scope& scope, const Entry& entry, bool nonEmpty) {
-  const YAML::Node& v = entry.value;
-  const bool isString = v.IsScalar() && (scope.format() == Format::kYaml || isQuoted(v));
-  if (!isString || (nonEmpty && v.Scalar().empty())) {
+  const Value& v = entry.value;
+  const bool isString = v.isScalar() && (scope.format() == Format::kYaml || v.quoted);
+  if (!isString || (nonEmpty && v.text.empty())) {
     expected(scope, entry, nonEmpty ? "a non-empty string" : "a string");
     return std::nullopt;
   }
-  return v.Scalar();
+  return v.text;
 }
 
 std::optional<std::string> readText(const Scope& scope, const Entry& entry) {
-  if (!entry.value.IsScalar()) {
+  if (!entry.value.isScalar()) {
     expected(scope, entry, "a string, number or boolean");
     return std::nullopt;
   }
-  return entry.value.Scalar();
+  return entry.value.text;
 }
 
 std::optional<int> readInt(const Scope& scope, const Entry& entry, int min, int max) {
@@ -123,23 +120,21 @@ std::string quote(std::string_view text) {
   return out + "\"";
 }
 
-std::string describe(const YAML::Node& node, Format format) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
+std::string describe(const Value& value, Format format) {
+  switch (value.kind) {
+    case Value::Kind::kScalar: {
+      const std::string& s = value.text;
       const bool literal = s == "true" || s == "false" || looksNumeric(s);
-      return !isQuoted(node) && literal ? s : quote(s);
+      return !value.quoted && literal ? s : quote(s);
     }
-    case YAML::NodeType::Sequence:
+    case Value::Kind::kSequence:
       return format == Format::kJson ? "an array" : "a sequence";
-    case YAML::NodeType::Map:
+    case Value::Kind::kMap:
       return anObject(format);
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Undefined:
+    case Value::Kind::kNull:
       break;
   }
-  return "nothing";
+  return "null";
 }
 
 std::string anObject(Format format) { return format == Format::kJson ? "an object" : "a mapping"; }

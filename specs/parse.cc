@@ -21,7 +21,7 @@ const std::vector<std::string>& inputTypes() {
 // An input being read, and where its value is for the rule that spans two keys.
 struct InputDraft {
   InputSpec spec;
-  std::optional<YAML::Mark> valueMark;  // set once `value` was read well
+  std::optional<Position> valueWhere;  // set once `value` was read well
 };
 
 void readInputType(InputDraft& d, const Scope& scope, const Entry& entry) {
@@ -31,9 +31,9 @@ void readInputType(InputDraft& d, const Scope& scope, const Entry& entry) {
   const auto& known = inputTypes();
   if (std::find(known.begin(), known.end(), *type) != known.end()) return;
   const auto hint = didYouMean(*type, known);
-  scope.error(entry.valueMark(), "unknown input type " + quote(*type) +
-                                     (hint ? " (did you mean " + quote(*hint) + "?)"
-                                           : "; known types: " + joined(known)));
+  scope.error(entry.valueWhere(), "unknown input type " + quote(*type) +
+                                      (hint ? " (did you mean " + quote(*hint) + "?)"
+                                            : "; known types: " + joined(known)));
 }
 
 const std::vector<KeyReader<InputDraft>>& inputKeys() {
@@ -43,7 +43,7 @@ const std::vector<KeyReader<InputDraft>>& inputKeys() {
        [](InputDraft& d, const Scope& scope, const Entry& entry) {
          if (auto value = readText(scope, entry)) {
            d.spec.value = std::move(*value);
-           d.valueMark = entry.valueMark();
+           d.valueWhere = entry.valueWhere();
          }
        }},
       {"emailresponsible",
@@ -59,34 +59,34 @@ struct JobsetDraft {
   JobsetSpec spec;
   bool typeRead = true;                 // false after a bad `type`: rules that need it are skipped
   std::vector<std::string> inputNames;  // as written, valid or not
-  YAML::Mark nixexprinputMark;          // of its value
+  Position nixexprinputWhere;           // of its value
 };
 
 std::optional<InputSpec> readInput(const Scope& jobset, const Entry& entry) {
   const Scope scope = jobset.within("input " + quote(entry.name));
   if (!matchesName(entry.name, "'-")) {
-    jobset.error(entry.key.Mark(),
+    jobset.error(entry.key.where,
                  "input name " + quote(entry.name) + " must match [A-Za-z_][A-Za-z0-9_'-]*");
   }
-  if (!entry.value.IsMap()) {
-    scope.error(entry.valueMark(), "expected " + anObject(scope.format()) + ", got " +
-                                       describe(entry.value, scope.format()));
+  if (!entry.value.isMap()) {
+    scope.error(entry.valueWhere(), "expected " + anObject(scope.format()) + ", got " +
+                                        describe(entry.value, scope.format()));
     return std::nullopt;
   }
   InputDraft d;
   d.spec.name = entry.name;
   const auto seen = readKeys(scope, entry.value, inputKeys(), d);
-  requireKeys(scope, entry.key.Mark(), seen, {"type", "value"});
-  if (d.spec.type == "boolean" && d.valueMark && d.spec.value != "true" &&
+  requireKeys(scope, entry.key.where, seen, {"type", "value"});
+  if (d.spec.type == "boolean" && d.valueWhere && d.spec.value != "true" &&
       d.spec.value != "false") {
-    scope.error(*d.valueMark, "value: expected \"true\" or \"false\" for a boolean input, got " +
-                                  quote(d.spec.value));
+    scope.error(*d.valueWhere, "value: expected \"true\" or \"false\" for a boolean input, got " +
+                                   quote(d.spec.value));
   }
   return d.spec;
 }
 
 void readInputs(JobsetDraft& d, const Scope& scope, const Entry& entry) {
-  if (!entry.value.IsMap()) return expected(scope, entry, anObject(scope.format()) + " of inputs");
+  if (!entry.value.isMap()) return expected(scope, entry, anObject(scope.format()) + " of inputs");
   forEachEntry(scope, entry.value, [&](const Entry& input) {
     d.inputNames.push_back(input.name);
     if (auto spec = readInput(scope, input)) d.spec.inputs.push_back(std::move(*spec));
@@ -121,7 +121,7 @@ void readNixexprpath(JobsetDraft& d, const Scope& scope, const Entry& entry) {
   const auto path = readString(scope, entry);
   if (!path) return;
   if (const auto problem = pathProblem(*path)) {
-    return scope.error(entry.valueMark(), "nixexprpath " + quote(*path) + " " + *problem);
+    return scope.error(entry.valueWhere(), "nixexprpath " + quote(*path) + " " + *problem);
   }
   d.spec.nixexprpath = *path;
 }
@@ -129,7 +129,7 @@ void readNixexprpath(JobsetDraft& d, const Scope& scope, const Entry& entry) {
 void readDynamicRunCommand(JobsetDraft&, const Scope& scope, const Entry& entry) {
   // Hydra's docs put `false` in their example spec, so `false` is accepted and means nothing.
   if (readFlag(scope, entry).value_or(false)) {
-    scope.error(entry.valueMark(), "enable_dynamic_run_command is not supported by Hydrant");
+    scope.error(entry.valueWhere(), "enable_dynamic_run_command is not supported by Hydrant");
   }
 }
 
@@ -149,7 +149,7 @@ const std::vector<JobsetReader>& jobsetKeys() {
       {"nixexprinput",
        [](D& d, S s, E e) {
          assign(d.spec.nixexprinput, readString(s, e, true));
-         d.nixexprinputMark = e.valueMark();
+         d.nixexprinputWhere = e.valueWhere();
        }},
       {"nixexprpath", readNixexprpath},
       {"checkinterval",
@@ -166,9 +166,8 @@ const std::vector<JobsetReader>& jobsetKeys() {
 }
 
 // The rules between keys: which keys each type needs and forbids, and that nixexprinput names an
-// input. `mark` is the jobset's key, where a missing key is reported.
-void checkJobset(const JobsetDraft& d, const Scope& scope, const YAML::Mark& mark,
-                 const std::map<std::string, YAML::Mark>& seen) {
+// input. `where` is the jobset's key, where a missing key is reported.
+void checkJobset(const JobsetDraft& d, const Scope& scope, Position where, const SeenKeys& seen) {
   if (!d.typeRead) return;
   const bool legacy = d.spec.type == 0;
   const std::vector<std::string> forbidden =
@@ -185,44 +184,44 @@ void checkJobset(const JobsetDraft& d, const Scope& scope, const YAML::Mark& mar
              : std::vector<std::string>{"flake"};
   for (const auto& key : required) {
     if (seen.contains(key)) continue;
-    scope.error(
-        mark, "missing key " + quote(key) +
-                  (legacy ? " (required unless \"type\" is 1)" : " (required when \"type\" is 1)"));
+    scope.error(where, "missing key " + quote(key) +
+                           (legacy ? " (required unless \"type\" is 1)"
+                                   : " (required when \"type\" is 1)"));
   }
   if (!legacy || !d.spec.nixexprinput) return;
   const auto& names = d.inputNames;
   if (std::find(names.begin(), names.end(), *d.spec.nixexprinput) != names.end()) return;
-  scope.error(d.nixexprinputMark,
+  scope.error(d.nixexprinputWhere,
               "nixexprinput " + quote(*d.spec.nixexprinput) + " names no input (" +
                   (names.empty() ? "there are no inputs" : "inputs: " + joined(names)) + ")");
 }
 
 // `spec` must be a mapping. `note` explains, after an unknown key holding an object, why the
 // file was not read as a set of jobsets.
-JobsetSpec readJobset(const Scope& scope, const YAML::Node& spec, const std::string& name,
-                      const YAML::Mark& mark, const std::string& note) {
+JobsetSpec readJobset(const Scope& scope, const Value& spec, const std::string& name,
+                      Position where, const std::string& note) {
   JobsetDraft d;
   d.spec.name = name;
-  d.spec.where = scope.sink().at(mark);
+  d.spec.where = scope.sink().at(where);
   const auto seen = readKeys(scope, spec, jobsetKeys(), d, note);
-  checkJobset(d, scope, mark, seen);
+  checkJobset(d, scope, where, seen);
   return d.spec;
 }
 
-std::vector<JobsetSpec> readStatic(Sink& sink, const YAML::Node& root) {
+std::vector<JobsetSpec> readStatic(Sink& sink, const Value& root) {
   const Scope top(sink);
   std::vector<JobsetSpec> jobsets;
   forEachEntry(top, root, [&](const Entry& entry) {
     if (!validJobsetName(entry.name)) {
-      top.error(entry.key.Mark(),
+      top.error(entry.key.where,
                 "jobset name " + quote(entry.name) + " must match [A-Za-z_][A-Za-z0-9_.-]*");
     } else if (entry.name == kGeneratorJobset) {
-      top.error(entry.key.Mark(),
+      top.error(entry.key.where,
                 "jobset name \".jobsets\" is reserved for a file that is one jobset spec "
                 "(generated mode)");
     }
     const Scope scope = top.within("jobset " + quote(entry.name));
-    jobsets.push_back(readJobset(scope, entry.value, entry.name, entry.key.Mark(), ""));
+    jobsets.push_back(readJobset(scope, entry.value, entry.name, entry.key.where, ""));
   });
   std::sort(jobsets.begin(), jobsets.end(),
             [](const JobsetSpec& a, const JobsetSpec& b) { return a.name < b.name; });
@@ -230,19 +229,19 @@ std::vector<JobsetSpec> readStatic(Sink& sink, const YAML::Node& root) {
 }
 
 // Why the file is one jobset spec: the first top-level value that is not an object.
-std::string generatedNote(const YAML::Node& root, Format format) {
-  for (const auto& pair : root) {
-    if (!pair.second.IsMap() && pair.first.IsScalar()) {
+std::string generatedNote(const Value& root, Format format) {
+  for (const Member& member : root.members) {
+    if (!member.value.isMap() && member.key.isScalar()) {
       return "(the file is read as the spec of \".jobsets\" because the value of " +
-             quote(pair.first.Scalar()) + " is not " + anObject(format) + ")";
+             quote(member.key.text) + " is not " + anObject(format) + ")";
     }
   }
   return "";
 }
 
-JobsetSpec readGenerated(Sink& sink, const YAML::Node& root) {
+JobsetSpec readGenerated(Sink& sink, const Value& root) {
   const Scope scope = Scope(sink).within("jobset " + quote(kGeneratorJobset));
-  return readJobset(scope, root, kGeneratorJobset, root.Mark(), generatedNote(root, sink.format()));
+  return readJobset(scope, root, kGeneratorJobset, root.where, generatedNote(root, sink.format()));
 }
 
 bool endsWith(const std::string& s, const std::string& suffix) {
@@ -271,15 +270,15 @@ Result<ProjectFile> parseProjectFile(const std::string& text, const std::string&
   Sink sink(filename, formatOf(filename));
   const auto root = loadDocument(text, sink);
   if (!root) return toError(sink.sorted());
-  if (!root->IsMap()) {
-    Scope(sink).error(root->Mark(), "expected " + anObject(sink.format()) +
-                                        " of jobsets or a jobset spec, got " +
-                                        describe(*root, sink.format()));
+  if (!root->isMap()) {
+    Scope(sink).error(root->where, "expected " + anObject(sink.format()) +
+                                       " of jobsets or a jobset spec, got " +
+                                       describe(*root, sink.format()));
     return toError(sink.sorted());
   }
   ProjectFile file;
-  const bool isStatic =
-      std::all_of(root->begin(), root->end(), [](const auto& pair) { return pair.second.IsMap(); });
+  const bool isStatic = std::all_of(root->members.begin(), root->members.end(),
+                                    [](const Member& member) { return member.value.isMap(); });
   if (isStatic) {
     file.mode = ProjectFile::Mode::kStatic;
     file.jobsets = readStatic(sink, *root);

@@ -1,4 +1,6 @@
 // The root projects file, and the same written inline in hydrant.yaml; declared in parse.hh.
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 
 #include "specs/document.hh"
@@ -10,8 +12,8 @@ namespace {
 // A closed set of words: `key: expected "a" or "b", got …`.
 std::optional<std::string> readWord(const Scope& scope, const Entry& entry,
                                     const std::vector<std::string>& words) {
-  const bool scalar = entry.value.IsScalar();
-  if (scalar && std::find(words.begin(), words.end(), entry.value.Scalar()) != words.end()) {
+  const bool scalar = entry.value.isScalar();
+  if (scalar && std::find(words.begin(), words.end(), entry.value.text) != words.end()) {
     // In JSON a word must still be a JSON string.
     if (auto word = readString(scope, entry)) return word;
     return std::nullopt;
@@ -28,7 +30,7 @@ void readFile(DeclarativeInput& d, const Scope& scope, const Entry& entry) {
   const auto file = readString(scope, entry);
   if (!file) return;
   if (const auto problem = pathProblem(*file)) {
-    return scope.error(entry.valueMark(), "file " + quote(*file) + " " + *problem);
+    return scope.error(entry.valueWhere(), "file " + quote(*file) + " " + *problem);
   }
   d.file = *file;
 }
@@ -48,10 +50,10 @@ const std::vector<KeyReader<DeclarativeInput>>& declarativeKeys() {
 }
 
 void readDeclarative(ProjectSpec& p, const Scope& project, const Entry& entry) {
-  if (!entry.value.IsMap()) return expected(project, entry, anObject(project.format()));
+  if (!entry.value.isMap()) return expected(project, entry, anObject(project.format()));
   const Scope scope = project.within("declarative");
   const auto seen = readKeys(scope, entry.value, declarativeKeys(), p.declarative);
-  requireKeys(scope, entry.key.Mark(), seen, {"file", "value"});
+  requireKeys(scope, entry.key.where, seen, {"file", "value"});
 }
 
 // The keys of a project, Hydra's project fields plus `prune` and `declarative`.
@@ -77,30 +79,30 @@ const std::vector<KeyReader<ProjectSpec>>& projectKeys() {
 
 std::optional<ProjectSpec> readProject(const Scope& top, const Entry& entry) {
   if (!validProjectName(entry.name)) {
-    top.error(entry.key.Mark(),
+    top.error(entry.key.where,
               "project name " + quote(entry.name) + " must match [A-Za-z_][A-Za-z0-9_-]*");
   }
   const Scope scope = top.within("project " + quote(entry.name));
-  if (!entry.value.IsMap()) {
-    scope.error(entry.valueMark(), "expected " + anObject(scope.format()) + ", got " +
-                                       describe(entry.value, scope.format()));
+  if (!entry.value.isMap()) {
+    scope.error(entry.valueWhere(), "expected " + anObject(scope.format()) + ", got " +
+                                        describe(entry.value, scope.format()));
     return std::nullopt;
   }
   ProjectSpec p;
   p.name = entry.name;
   p.displayname = entry.name;
   p.declarative.type = "git";
-  p.where = top.sink().at(entry.key.Mark());
+  p.where = top.sink().at(entry.key.where);
   const auto seen = readKeys(scope, entry.value, projectKeys(), p);
-  requireKeys(scope, entry.key.Mark(), seen, {"declarative"});
+  requireKeys(scope, entry.key.where, seen, {"declarative"});
   return p;
 }
 
-Result<RootFile> readRoot(Sink& sink, const YAML::Node& root) {
+Result<RootFile> readRoot(Sink& sink, const Value& root) {
   const Scope top(sink);
-  if (!root.IsMap()) {
-    top.error(root.Mark(), "expected " + anObject(sink.format()) + " of projects, got " +
-                               describe(root, sink.format()));
+  if (!root.isMap()) {
+    top.error(root.where, "expected " + anObject(sink.format()) + " of projects, got " +
+                              describe(root, sink.format()));
     return toError(sink.sorted());
   }
   RootFile file;
@@ -126,10 +128,12 @@ Result<RootFile> parseRootNode(const YAML::Node& node, const std::string& filena
   Sink sink(filename, Format::kYaml);
   // A lookup of a missing key gives a node that throws when asked for anything else.
   if (!node.IsDefined()) {
-    sink.add(sink.at(YAML::Mark::null_mark()), "expected a mapping of projects, got nothing");
+    sink.add(sink.at(Position{}), "expected a mapping of projects, got nothing");
     return toError(sink.sorted());
   }
-  return readRoot(sink, node);
+  const auto root = fromYaml(node, sink);
+  if (!root) return toError(sink.sorted());
+  return readRoot(sink, *root);
 }
 
 }  // namespace hydrant::specs
