@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "specs/suggest.hh"
+#include "specs/text.hh"
 #include "specs/yaml_load.hh"
 
 namespace hydrant::config {
@@ -43,26 +44,7 @@ using Check = std::optional<Problem>;  // nullopt: the value was accepted and st
 
 Problem problem(std::string message) { return {std::move(message), std::nullopt}; }
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
-      out += hex;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+using specs::quote;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;

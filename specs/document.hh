@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "specs/parse.hh"
+#include "specs/text.hh"
 
 namespace YAML {
 class Node;
@@ -192,8 +193,6 @@ std::optional<std::string> pathProblem(const std::string& path);
 // True when `name` is [A-Za-z_] followed by [A-Za-z0-9_] or any of `more`.
 bool matchesName(std::string_view name, std::string_view more);
 
-// `"text"` with quotes, backslashes and control characters escaped.
-std::string quote(std::string_view text);
 // For "got …": `"abc"`, `5`, `true`, `null`, and in the words of the format `an object` or
 // `an array` (JSON), `a mapping` or `a sequence` (YAML).
 std::string describe(const Value& value, Format format);

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "specs/text.hh"
+
 namespace hydrant::specs {
 
 struct SingleDocument {
@@ -18,9 +20,5 @@ struct SingleDocument {
 
 // Throws YAML::Exception (with its mark) like YAML::Load does for malformed text.
 SingleDocument loadSingleDocument(const std::string& text);
-
-// `message` with control characters written as \n, \t or \xNN, so a library's message that
-// quotes raw input stays on one line.
-std::string printable(const std::string& message);
 
 }  // namespace hydrant::specs

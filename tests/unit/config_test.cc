@@ -256,7 +256,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"TopLevelScalar", "database\n",
                   "hydrant.yaml:1:1: expected a mapping of settings, got \"database\""},
         ErrorCase{"TwoDocuments", "log_level: info\n---\nlog_level: debug\n",
-                  "hydrant.yaml:3:1: expected one document, found a second one"}),
+                  "hydrant.yaml:2:1: expected one document, found a second one"}),
     [](const testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
 TEST(ConfigFlag, FlagsOverrideFileValues) {

@@ -442,7 +442,7 @@ spec.json:3:3: jobset ".jobsets": unknown key "main" (the file is read as the sp
         ErrorCase{"YamlSyntaxError", "spec.yaml", "main: {type: 1\n",
                   R"(spec.yaml:2:1: end of map flow not found)"},
         ErrorCase{"YamlSecondDocument", "spec.yaml", "a: {type: 1, flake: f}\n---\nb: {}\n",
-                  R"(spec.yaml:3:1: expected one document, found a second one)"}),
+                  R"(spec.yaml:2:1: expected one document, found a second one)"}),
     rowName);
 
 TEST(RootParse, ReadsProjectsWithDefaults) {
