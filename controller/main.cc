@@ -24,12 +24,12 @@ int main(int argc, char** argv) {
        "(leader or standby\nper role), the database listener and the HTTP server (/healthz, "
        "/readyz)\nuntil SIGTERM or SIGINT. Without `database`, starts the embedded Postgres\nin "
        "<state_dir>/pg and stops it on exit.",
-       kServerFlags, 0, [](const auto& inv) { return hydrant::app::run(inv.config); }},
+       kServerFlags, 0, [](const auto& inv) { return hydrant::app::run(inv.config); }, {}},
       {"migrate", "apply pending database migrations and exit",
        "Usage: hydrant migrate [flags]\n\nApplies the migrations compiled into this binary "
        "(schema/db/) that the\ndatabase lacks, each in its own transaction, and prints the schema "
        "version.",
-       kDbFlags, 0, [](const auto& inv) { return hydrant::app::migrate(inv.config); }},
+       kDbFlags, 0, [](const auto& inv) { return hydrant::app::migrate(inv.config); }, {}},
       {"validate", "check spec files (projects.* as a root file, others as project specs)",
        "Usage: hydrant validate FILE...\n\nParses and validates spec files offline, JSON or YAML, "
        "and prints every problem\nas FILE:LINE:COL: message. Exit 0 when all are valid, 2 "
@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
        "carries.",
        {},
        0,
-       [](const auto&) { return hydrant::app::version(); }},
+       [](const auto&) { return hydrant::app::version(); },
+       {}},
   };
   return hydrant::cli::dispatch(argc, argv, commands);
 }
