@@ -46,9 +46,12 @@ Result<void> SourceReconciler::apply(const specs::RootFile& root, const std::str
     std::set<std::string> wanted;
     for (const auto& want : root.projects) {
       wanted.insert(want.name);
-      auto actual = db::actualProject(db::readView(tx), want.name);
-      if (!actual) return actual.error();
-      specs::ProjectPlan plan = specs::diffProject(want, *actual);
+      // The project row is all diffProject compares; its jobsets are the project's own business.
+      auto row = db::loadProject(db::readView(tx), want.name);
+      if (!row) return row.error();
+      std::optional<specs::ActualProject> actual;
+      if (*row) actual = specs::ActualProject{(*row)->spec, {}};
+      specs::ProjectPlan plan = specs::diffProject(want, actual);
       if (auto r = db::applyProjectRow(tx, plan, &want, revision, declared_by); !r) return r;
     }
     auto stored = db::listProjects(db::readView(tx));
