@@ -6,53 +6,21 @@
 #include <fstream>
 #include <sstream>
 
-#include "controller/database_source.hh"
+#include "controller/command_session.hh"
 #include "controller/db/database.hh"
-#include "controller/db/migrations.hh"
 #include "controller/db/projects.hh"
-#include "controller/git/local.hh"
 #include "controller/log.hh"
-#include "controller/specs_wiring.hh"
 #include "controller/views.hh"
-#include "reconcilers/project_reconciler.hh"
-#include "reconcilers/source_reconciler.hh"
-#include "reconcilers/spec_reader.hh"
 #include "specs/parse.hh"
-#include "specs/plan.hh"
 
 namespace hydrant::commands {
 
 namespace {
 
-int fail(const std::string& message, int code = cli::kExitFailure) {
-  std::fprintf(stderr, "hydrant: %s\n", message.c_str());
-  return code;
-}
-
 void setupLogging(const config::Config& c) {
   // Client commands speak on stdout; only warnings and worse go to the log.
-  log::setup(c.log_format == config::LogFormat::kJson, c.log_level == "info" ? "warn" : c.log_level);
-}
-
-// An open database whose schema this binary can read.
-struct Session {
-  DatabaseSource source;
-  std::unique_ptr<db::Database> db;
-};
-
-Result<Session> connect(const config::Config& c) {
-  auto src = openDatabaseSource(c, EmbeddedUse::kAttach);
-  if (!src) return src.error();
-  Session s{std::move(*src), nullptr};
-  s.db = std::make_unique<db::Database>(s.source.conninfo, c.db_max_connections);
-  auto st = db::migrationState(*s.db, db::embeddedMigrations());
-  if (!st) return st.error();
-  if (!st->upToDate()) {
-    return Error::stalled("the database schema is at version " +
-                          std::to_string(st->applied_version) + " but this hydrant expects " +
-                          std::to_string(st->known_version) + ": run `hydrant migrate`");
-  }
-  return s;
+  log::setup(c.log_format == config::LogFormat::kJson,
+             c.log_level == "info" ? "warn" : c.log_level);
 }
 
 std::string readText(const std::string& path, bool& ok) {
@@ -116,13 +84,18 @@ int validate(const cli::Invocation& inv) {
     std::optional<Error> error;
     if (isRootFile(path, inv.option("as"))) {
       auto root = specs::parseRootFile(text, path);
-      if (root) summary = "projects file, " + std::to_string(root->projects.size()) + " project(s)";
-      else error = root.error();
+      if (root)
+        summary = "projects file, " + std::to_string(root->projects.size()) + " project(s)";
+      else
+        error = root.error();
     } else {
       auto file = specs::parseProjectFile(text, path);
-      if (!file) error = file.error();
-      else if (file->mode == specs::ProjectFile::Mode::kGenerated) summary = "generated mode: configures .jobsets";
-      else summary = "static mode, " + std::to_string(file->jobsets.size()) + " jobset(s)";
+      if (!file)
+        error = file.error();
+      else if (file->mode == specs::ProjectFile::Mode::kGenerated)
+        summary = "generated mode: configures .jobsets";
+      else
+        summary = "static mode, " + std::to_string(file->jobsets.size()) + " jobset(s)";
     }
     if (error) {
       std::fprintf(stderr, "%s\n", error->message.c_str());
@@ -143,7 +116,7 @@ int get(const cli::Invocation& inv) {
   }
   std::optional<std::string> project;
   if (inv.operands.size() > 1) project = inv.operands[1];
-  auto s = connect(inv.config);
+  auto s = openSession(inv.config, false);
   if (!s) return fail(s.error().message);
   const bool json = inv.option("output", "table") == "json";
   auto jobsets = s->db->read<std::vector<db::JobsetRow>>(
@@ -158,12 +131,14 @@ int get(const cli::Invocation& inv) {
       rows.push_back({j.project, j.spec.name, std::to_string(static_cast<int>(j.spec.enabled)),
                       j.status.ready, shortRev(j.observed_revision), oneLine(j.status.message)});
     }
-    if (json) std::printf("%s\n", out.dump(2).c_str());
-    else printTable(rows);
+    if (json)
+      std::printf("%s\n", out.dump(2).c_str());
+    else
+      printTable(rows);
     return cli::kExitOk;
   }
-  auto projects = s->db->read<std::vector<db::ProjectRow>>(
-      [](db::ReadTx& tx) { return db::listProjects(tx); });
+  auto projects =
+      s->db->read<std::vector<db::ProjectRow>>([](db::ReadTx& tx) { return db::listProjects(tx); });
   if (!projects) return fail(projects.error().message);
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows = {
@@ -179,14 +154,16 @@ int get(const cli::Invocation& inv) {
                     shortRev(p.observed_revision), std::to_string(p.jobsets),
                     oneLine(p.status.message)});
   }
-  if (json) std::printf("%s\n", out.dump(2).c_str());
-  else printTable(rows);
+  if (json)
+    std::printf("%s\n", out.dump(2).c_str());
+  else
+    printTable(rows);
   return cli::kExitOk;
 }
 
 int trigger(const cli::Invocation& inv) {
   setupLogging(inv.config);
-  auto s = connect(inv.config);
+  auto s = openSession(inv.config, false);
   if (!s) return fail(s.error().message);
   const bool root = inv.operands.empty();
   const std::string name = root ? "" : inv.operands[0];

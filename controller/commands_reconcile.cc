@@ -2,10 +2,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "controller/command_session.hh"
 #include "controller/commands.hh"
-#include "controller/database_source.hh"
 #include "controller/db/database.hh"
-#include "controller/db/migrations.hh"
 #include "controller/db/projects.hh"
 #include "controller/git/local.hh"
 #include "controller/git/mirrors.hh"
@@ -20,32 +19,6 @@
 namespace hydrant::commands {
 
 namespace {
-
-int fail(const std::string& message, int code = cli::kExitFailure) {
-  std::fprintf(stderr, "hydrant: %s\n", message.c_str());
-  return code;
-}
-
-struct Opened {
-  DatabaseSource source;
-  std::unique_ptr<db::Database> db;
-};
-
-// Opens the database and brings its schema up to date (reconcile writes, like run).
-Result<Opened> openMigrated(const config::Config& c, bool migrate) {
-  auto src = openDatabaseSource(c, EmbeddedUse::kAttach);
-  if (!src) return src.error();
-  Opened o{std::move(*src), nullptr};
-  o.db = std::make_unique<db::Database>(o.source.conninfo, c.db_max_connections);
-  if (migrate) {
-    auto m = db::migrate(*o.db, db::embeddedMigrations());
-    if (!m) return m.error();
-  }
-  auto st = db::migrationState(*o.db, db::embeddedMigrations());
-  if (!st) return st.error();
-  if (!st->upToDate()) return Error::stalled("the database schema is not current: run `hydrant migrate`");
-  return o;
-}
 
 // The spec text `hydrant plan` compares: from a working tree (--path), or from the project's
 // declarative input at its own ref or at --revision.
@@ -78,7 +51,7 @@ int plan(const cli::Invocation& inv) {
   log::setup(false, "warn");
   if (inv.operands.empty()) return fail("plan: give a project name", cli::kExitUsage);
   const std::string name = inv.operands[0];
-  auto o = openMigrated(inv.config, false);
+  auto o = openSession(inv.config, false);
   if (!o) return fail(o.error().message);
   auto row = o->db->read<std::optional<db::ProjectRow>>(
       [&](db::ReadTx& tx) { return db::loadProject(tx, name); });
@@ -96,8 +69,10 @@ int plan(const cli::Invocation& inv) {
   p.project = name;
   specs::diffJobsets(*parsed, *actual, *row ? (*row)->spec.prune : specs::Prune::kDisable, p);
   const bool json = inv.option("output", "text") == "json";
-  std::fputs((json ? specs::renderJson(p, fetched->revision)
-                   : specs::renderText(p, fetched->revision)).c_str(), stdout);
+  std::fputs(
+      (json ? specs::renderJson(p, fetched->revision) : specs::renderText(p, fetched->revision))
+          .c_str(),
+      stdout);
   return p.hasChanges() ? cli::kExitFailure : cli::kExitOk;
 }
 
@@ -107,8 +82,9 @@ int reconcileOnce(const cli::Invocation& inv) {
     return fail("reconcile: only --once is supported here; `hydrant run` reconciles continuously",
                 cli::kExitUsage);
   }
-  if (!inv.config.projects) return fail("no projects configured (add projects: to hydrant.yaml)", 2);
-  auto o = openMigrated(inv.config, true);
+  if (!inv.config.projects)
+    return fail("no projects configured (add projects: to hydrant.yaml)", 2);
+  auto o = openSession(inv.config, true);
   if (!o) return fail(o.error().message);
   SpecsWiring wiring(inv.config, *o->db, [] { return 0.5; });
   bool ok = true;
@@ -122,8 +98,8 @@ int reconcileOnce(const cli::Invocation& inv) {
   auto keys = wiring.projects().listKeys();
   if (!keys) return fail(keys.error().message);
   for (const auto& name : *keys) report("project " + name, wiring.projects().reconcile(name, {}));
-  auto rows = o->db->read<std::vector<db::ProjectRow>>(
-      [](db::ReadTx& tx) { return db::listProjects(tx); });
+  auto rows =
+      o->db->read<std::vector<db::ProjectRow>>([](db::ReadTx& tx) { return db::listProjects(tx); });
   if (!rows) return fail(rows.error().message);
   for (const auto& p : *rows) {
     if (!p.spec.enabled) continue;
