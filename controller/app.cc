@@ -14,6 +14,8 @@
 #include "controller/db/leader.hh"
 #include "controller/db/listener.hh"
 #include "controller/db/migrations.hh"
+#include "controller/eval_wiring.hh"
+#include "controller/git/mirrors.hh"
 #include "controller/log.hh"
 #include "controller/pg/embedded.hh"
 #include "controller/runtime/manager.hh"
@@ -117,8 +119,20 @@ int run(const config::Config& cfg) {
   // Declared before the manager: its workers use these until the manager has stopped them.
   std::unique_ptr<SpecsWiring> specs;
   if (cfg.projects) specs = std::make_unique<SpecsWiring>(cfg, database, random);
+  std::unique_ptr<git::Mirrors> own_mirrors;
+  if (!specs) {
+    own_mirrors = std::make_unique<git::Mirrors>(
+        (std::filesystem::path(cfg.state_dir) / "git").string());
+  }
+  auto evals = EvalWiring::create(cfg, database, specs ? specs->mirrors() : *own_mirrors, clock,
+                                  random);
+  if (!evals) {
+    log::error("evaluator", "{}", evals.error().message);
+    return cli::kExitFailure;
+  }
   runtime::Manager manager(clock, random, runtime::BackoffPolicy{}, cfg.resync_interval);
   if (specs) specs->addTo(manager);
+  (*evals)->addTo(manager);
   std::vector<std::string> roles = cfg.roles.empty() ? config::knownRoles() : cfg.roles;
 
   std::atomic<db::LeaderElector*> elector_ptr{nullptr};

@@ -1,6 +1,6 @@
 #include "controller/commands.hh"
 
-#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,20 +8,14 @@
 
 #include "controller/command_session.hh"
 #include "controller/db/database.hh"
+#include "controller/db/evals.hh"
 #include "controller/db/projects.hh"
-#include "controller/log.hh"
-#include "controller/views.hh"
+#include "controller/runtime/clock.hh"
 #include "specs/parse.hh"
 
 namespace hydrant::commands {
 
 namespace {
-
-void setupLogging(const config::Config& c) {
-  // Client commands speak on stdout; only warnings and worse go to the log.
-  log::setup(c.log_format == config::LogFormat::kJson,
-             c.log_level == "info" ? "warn" : c.log_level);
-}
 
 std::string readText(const std::string& path, bool& ok) {
   std::ifstream in(path, std::ios::binary);
@@ -36,35 +30,25 @@ bool isRootFile(const std::string& path, const std::string& as) {
   return std::filesystem::path(path).filename().string().rfind("projects.", 0) == 0;
 }
 
-std::string shortRev(const std::optional<std::string>& rev) {
-  if (!rev) return "-";
-  return rev->size() > 12 && rev->find(':') == std::string::npos ? rev->substr(0, 12) : *rev;
-}
-
-// A message for one table cell: its first line, and how many more there are.
-std::string oneLine(const std::string& message) {
-  auto nl = message.find('\n');
-  if (nl == std::string::npos) return message;
-  size_t more = std::count(message.begin() + nl, message.end(), '\n');
-  return message.substr(0, nl) + " (+" + std::to_string(more) + " more)";
-}
-
-void printTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], r[i].size());
-    }
-  }
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
+// Sets the jobset's triggertime (and forceeval), which the evaluator sees through the
+// jobsets_changed notification.
+int triggerOneJobset(const cli::Invocation& inv, const JobsetRef& ref, bool force) {
+  auto s = openSession(inv.config, false);
+  if (!s) return fail(s.error().message);
+  const runtime::SystemClock clock;
+  const long long now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+  bool found = false;
+  auto r = s->db->withWrite([&](db::WriteTx& tx) -> Result<void> {
+    auto t = db::triggerJobset(tx, ref.project, ref.jobset, force, now);
+    if (!t) return t.error();
+    found = *t;
+    return {};
+  });
+  if (!r) return fail(r.error().message);
+  if (!found) return fail("no jobset " + ref.str());
+  std::printf("triggered %s%s\n", ref.str().c_str(), force ? " (forced)" : "");
+  return cli::kExitOk;
 }
 
 }  // namespace
@@ -107,66 +91,22 @@ int validate(const cli::Invocation& inv) {
   return all_ok ? cli::kExitOk : cli::kExitUsage;
 }
 
-int get(const cli::Invocation& inv) {
-  setupLogging(inv.config);
-  if (inv.operands.empty()) return fail("get: say what: projects or jobsets", cli::kExitUsage);
-  const std::string what = inv.operands[0];
-  if (what != "projects" && what != "jobsets") {
-    return fail("get: unknown kind \"" + what + "\" (projects or jobsets)", cli::kExitUsage);
-  }
-  std::optional<std::string> project;
-  if (inv.operands.size() > 1) project = inv.operands[1];
-  auto s = openSession(inv.config, false);
-  if (!s) return fail(s.error().message);
-  const bool json = inv.option("output", "table") == "json";
-  auto jobsets = s->db->read<std::vector<db::JobsetRow>>(
-      [&](db::ReadTx& tx) { return db::listJobsets(tx, project); });
-  if (!jobsets) return fail(jobsets.error().message);
-  if (what == "jobsets") {
-    nlohmann::json out = nlohmann::json::array();
-    std::vector<std::vector<std::string>> rows = {
-        {"PROJECT", "JOBSET", "ENABLED", "READY", "REVISION", "MESSAGE"}};
-    for (const auto& j : *jobsets) {
-      out.push_back(views::jobset(j));
-      rows.push_back({j.project, j.spec.name, std::to_string(static_cast<int>(j.spec.enabled)),
-                      j.status.ready, shortRev(j.observed_revision), oneLine(j.status.message)});
-    }
-    if (json)
-      std::printf("%s\n", out.dump(2).c_str());
-    else
-      printTable(rows);
-    return cli::kExitOk;
-  }
-  auto projects =
-      s->db->read<std::vector<db::ProjectRow>>([](db::ReadTx& tx) { return db::listProjects(tx); });
-  if (!projects) return fail(projects.error().message);
-  nlohmann::json out = nlohmann::json::array();
-  std::vector<std::vector<std::string>> rows = {
-      {"PROJECT", "ENABLED", "READY", "REVISION", "JOBSETS", "MESSAGE"}};
-  for (const auto& p : *projects) {
-    if (project && p.spec.name != *project) continue;
-    std::vector<std::string> names;
-    for (const auto& j : *jobsets) {
-      if (j.project == p.spec.name) names.push_back(j.spec.name);
-    }
-    out.push_back(views::project(p, names));
-    rows.push_back({p.spec.name, p.spec.enabled ? "1" : "0", p.status.ready,
-                    shortRev(p.observed_revision), std::to_string(p.jobsets),
-                    oneLine(p.status.message)});
-  }
-  if (json)
-    std::printf("%s\n", out.dump(2).c_str());
-  else
-    printTable(rows);
-  return cli::kExitOk;
-}
-
 int trigger(const cli::Invocation& inv) {
-  setupLogging(inv.config);
-  auto s = openSession(inv.config, false);
-  if (!s) return fail(s.error().message);
+  setupClientLogging(inv.config);
   const bool root = inv.operands.empty();
   const std::string name = root ? "" : inv.operands[0];
+  const bool force = inv.options.count("force") != 0;
+  if (name.find(':') != std::string::npos) {
+    auto ref = parseJobsetRef(name);
+    if (!ref) return fail("trigger: " + ref.error().message, cli::kExitUsage);
+    return triggerOneJobset(inv, *ref, force);
+  }
+  if (force) {
+    return fail("trigger: --force needs PROJECT:JOBSET (it makes one jobset evaluate)",
+                cli::kExitUsage);
+  }
+  auto s = openSession(inv.config, false);
+  if (!s) return fail(s.error().message);
   auto r = s->db->withWrite([&](db::WriteTx& tx) -> Result<void> {
     if (root) return db::notify(tx, "sources_changed", "root");
     auto p = db::loadProject(db::readView(tx), name);

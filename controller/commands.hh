@@ -10,9 +10,13 @@ namespace hydrant::commands {
 int validate(const cli::Invocation& inv);
 // What reconciling PROJECT would change: 0 no change, 1 changes, 2 error.
 int plan(const cli::Invocation& inv);
-// Tables (or -o json) of projects or jobsets with their status.
+// Tables (or -o json) of projects or jobsets with their status, or of a jobset's evaluations,
+// or of a project's or jobset's builds: 0 ok, 1 no such project or jobset (or no database),
+// 2 usage error. Defined in commands_get.cc.
 int get(const cli::Invocation& inv);
-// Asks the running controller to look at PROJECT (or the root projects file) now.
+// Asks the running controller to look at PROJECT (or the root projects file) now; with
+// PROJECT:JOBSET, has that jobset evaluated (--force: even when its inputs are unchanged):
+// 0 ok, 1 no such jobset, 2 usage error or no such project.
 int trigger(const cli::Invocation& inv);
 // One pass over the root file and every project, then exit: 0 all Ready, 1 otherwise.
 int reconcileOnce(const cli::Invocation& inv);

@@ -27,6 +27,9 @@ constexpr long long kMaxDbConnections = 1000;
 // deadline cannot overflow.
 constexpr long long kMaxResyncSeconds = 365LL * 24 * 60 * 60;
 constexpr unsigned long kMaxPort = 65535;
+constexpr long long kMaxConcurrentEvals = 256;
+constexpr long long kMinEvalMemoryMiB = 64;
+constexpr long long kMaxEvalMemoryMiB = 1LL << 20;  // 1 TiB
 
 const std::vector<std::string>& logLevels() {
   static const std::vector<std::string> levels = {"trace", "debug",    "info", "warn",
@@ -184,6 +187,35 @@ Check setResyncInterval(Config& config, const YAML::Node& node) {
   return std::nullopt;
 }
 
+Check setMaxConcurrentEvals(Config& config, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || *value < 1 || *value > kMaxConcurrentEvals) {
+    return expected("an integer from 1 to " + std::to_string(kMaxConcurrentEvals), node);
+  }
+  config.max_concurrent_evals = static_cast<int>(*value);
+  return std::nullopt;
+}
+
+Check setEvalTimeout(Config& config, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || *value < 1 || *value > kMaxResyncSeconds) {
+    return expected("seconds as an integer from 1 to " + std::to_string(kMaxResyncSeconds), node);
+  }
+  config.eval_timeout = std::chrono::seconds(*value);
+  return std::nullopt;
+}
+
+Check setEvalMaxMemory(Config& config, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || (*value != 0 && *value < kMinEvalMemoryMiB) || *value > kMaxEvalMemoryMiB) {
+    return expected("MiB as an integer from " + std::to_string(kMinEvalMemoryMiB) + " to " +
+                        std::to_string(kMaxEvalMemoryMiB) + ", or 0 for no limit",
+                    node);
+  }
+  config.eval_max_memory_mib = static_cast<int>(*value);
+  return std::nullopt;
+}
+
 Check addRole(std::vector<std::string>& roles, const std::string& role) {
   const auto& known = knownRoles();
   if (std::find(known.begin(), known.end(), role) == known.end()) {
@@ -252,6 +284,9 @@ const std::vector<Setting>& settings() {
       {"db_max_connections", setDbMaxConnections},
       {"roles", setRoles},
       {"resync_interval", setResyncInterval},
+      {"max_concurrent_evals", setMaxConcurrentEvals},
+      {"eval_timeout", setEvalTimeout},
+      {"eval_max_memory", setEvalMaxMemory},
       {"postgres_bin_dir", setPostgresBinDir},
       {"postgres_user", setPostgresUser},
   };

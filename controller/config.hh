@@ -48,6 +48,13 @@ struct Config {
   std::vector<std::string> roles;
   // Every reconciler re-lists all its keys this often (1 s .. 1 year).
   std::chrono::seconds resync_interval{300};
+  // Evaluations running at once (1..256), like Hydra's max_concurrent_evals.
+  int max_concurrent_evals = 4;
+  // An evaluation still running after this is killed (its whole process group).
+  std::chrono::seconds eval_timeout{3600};
+  // Address-space limit of each evaluator child, in MiB (64 .. 1 TiB); 0 = none. Applies to
+  // that child only, never to the controller.
+  int eval_max_memory_mib = 8192;
   // Where the embedded Postgres' programs live.
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   // Who runs the embedded Postgres when hydrant runs as root.

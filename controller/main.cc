@@ -45,16 +45,27 @@ int main(int argc, char** argv) {
         {"revision", 0, true, "a branch, tag or commit of the project's git input", {}},
         {"path", 0, true, "a local working tree holding the spec file", {}},
         {"file", 0, true, "the spec file's path (default: the project's declarative file)", {}}}},
-      {"get", "list projects or jobsets with their status",
-       "Usage: hydrant get projects|jobsets [PROJECT] [-o json]\n\nPrints a table, or with -o "
-       "json the objects with Hydra's JSON field names\nand a status: {observed_revision, "
-       "conditions}.",
+      {"get", "list projects, jobsets, evaluations or builds",
+       "Usage: hydrant get projects|jobsets [PROJECT] [-o json]\n"
+       "       hydrant get evals PROJECT:JOBSET [-o json] [--limit N]\n"
+       "       hydrant get builds PROJECT[:JOBSET] [-o json] [--limit N]\n\n"
+       "Prints a table, or with -o json the objects with Hydra's JSON API field names.\n"
+       "Projects and jobsets carry a status: {observed_revision, conditions}. Evaluations\n"
+       "(those with new builds, newest first) are Hydra's /eval/ID objects plus errormsg;\n"
+       "builds (newest first) are Hydra's /build/ID objects plus iscurrent. Exit 1 when\n"
+       "the project or jobset does not exist.",
        kClientFlags, 2, [](const auto& inv) { return hydrant::commands::get(inv); },
-       {kOutputTable}},
-      {"trigger", "ask the running controller to reconcile PROJECT (or the projects file) now",
-       "Usage: hydrant trigger [PROJECT]\n\nNotifies the running hydrant: with PROJECT, that "
-       "project's spec is read\nagain; without, the root projects file is.",
-       kClientFlags, 1, [](const auto& inv) { return hydrant::commands::trigger(inv); }, {}},
+       {kOutputTable,
+        {"limit", 0, true, "evals and builds: at most N, newest first (default 100)", {}}}},
+      {"trigger", "reconcile PROJECT (or the projects file) now, or evaluate PROJECT:JOBSET",
+       "Usage: hydrant trigger [PROJECT]\n       hydrant trigger PROJECT:JOBSET [--force]\n\n"
+       "Notifies the running hydrant: with PROJECT, that project's spec is read\nagain; "
+       "without, the root projects file is. With PROJECT:JOBSET, the jobset is\nevaluated "
+       "as soon as an evaluator is free (Hydra's triggertime); --force\nevaluates it even "
+       "when its inputs have not changed.\nExit 1 for an unknown PROJECT:JOBSET, 2 for an "
+       "unknown PROJECT.",
+       kClientFlags, 1, [](const auto& inv) { return hydrant::commands::trigger(inv); },
+       {{"force", 0, false, "with PROJECT:JOBSET: evaluate even if no input changed", {}}}},
       {"reconcile", "reconcile the projects file and every project once, then exit",
        "Usage: hydrant reconcile --once\n\nOne pass of what `hydrant run` does continuously for "
        "projects: reads the\nroot file and every project's spec and applies them. Exit 0 when "

@@ -30,8 +30,9 @@ void SpecsWiring::addTo(runtime::Manager& manager) {
                [](const std::string&, const std::string&) -> Key {
                  return reconcilers::SourceReconciler::kKey;
                },
-               1});
-  manager.add({"specs", projects_, {"projects_changed"}, {}, 2});
+               1,
+               {}});
+  manager.add({"specs", projects_, {"projects_changed"}, {}, 2, {}});
 }
 
 }  // namespace hydrant

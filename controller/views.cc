@@ -1,5 +1,9 @@
 #include "controller/views.hh"
 
+#include <iterator>
+
+#include "controller/db/evals.hh"
+
 namespace hydrant::views {
 
 namespace {
@@ -9,6 +13,10 @@ nlohmann::json orNull(const std::optional<std::string>& v) {
 }
 
 nlohmann::json orNull(const std::optional<long long>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json orNull(const std::optional<int>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
@@ -88,6 +96,60 @@ nlohmann::json jobset(const db::JobsetRow& r) {
            {{"observed_revision", orNull(r.observed_revision)},
             {"last_reconciled_at", r.last_reconciled_at},
             {"conditions", conditions(r.status)}}}};
+}
+
+nlohmann::json eval(const db::EvalView& e) {
+  nlohmann::json inputs = nlohmann::json::object();
+  for (const auto& [name, in] : e.inputs) {
+    inputs[name] = {{"uri", orNull(in.uri)},
+                    {"type", in.type},
+                    {"revision", orNull(in.revision)},
+                    {"value", orNull(in.value)},
+                    {"dependency", orNull(in.dependency)}};
+  }
+  return {{"id", e.id},
+          {"timestamp", e.timestamp},
+          {"checkouttime", e.checkouttime},
+          {"evaltime", e.evaltime},
+          {"hasnewbuilds", e.hasnewbuilds ? 1 : 0},
+          {"flake", e.flake.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.flake)},
+          {"nrbuilds", orNull(e.nrbuilds)},
+          {"builds", e.builds},
+          {"jobsetevalinputs", inputs},
+          {"errormsg", e.errormsg}};
+}
+
+nlohmann::json build(const db::BuildView& b) {
+  nlohmann::json outputs = nlohmann::json::object();
+  for (const auto& [name, path] : b.buildoutputs) outputs[name] = {{"path", path}};
+  return {{"id", b.id},
+          {"project", b.project},
+          {"jobset", b.jobset},
+          {"job", b.job},
+          {"finished", b.finished ? 1 : 0},
+          // Hydra writes buildstatus only when a build finishes; a leftover value means nothing.
+          {"buildstatus", b.finished ? orNull(b.buildstatus) : nlohmann::json(nullptr)},
+          {"timestamp", b.timestamp},
+          {"drvpath", b.drvpath},
+          {"system", b.system},
+          {"nixname", b.nixname},
+          {"priority", b.priority},
+          {"iscurrent", b.iscurrent ? 1 : 0},
+          {"buildoutputs", outputs}};
+}
+
+std::string buildStatusLabel(const db::BuildView& b) {
+  if (!b.finished) return "queued";
+  static const char* const kLabels[] = {"succeeded",          "failed",
+                                        "dependency failed",  "aborted",
+                                        "cancelled",          "obsolete",
+                                        "failed with output", "timed out",
+                                        "cached failure",     "unsupported system",
+                                        "log limit exceeded", "output limit exceeded",
+                                        "non-deterministic"};
+  const int code = b.buildstatus.value_or(-1);
+  if (code >= 0 && code < static_cast<int>(std::size(kLabels))) return kLabels[code];
+  return b.buildstatus ? "status " + std::to_string(code) : "finished";
 }
 
 }  // namespace hydrant::views

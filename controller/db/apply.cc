@@ -69,6 +69,31 @@ std::string describeFields(const std::vector<specs::FieldChange>& fields) {
   return out;
 }
 
+// A change the evaluator must see at once: what is evaluated, or whether it is.
+bool evaluationChanged(const specs::JobsetChange& c) {
+  const std::vector<std::string> fields = {"inputs",      "nixexprinput", "nixexprpath",
+                                           "flake",       "type",         "enabled"};
+  for (const auto& f : c.fields) {
+    for (const auto& k : fields) {
+      if (f.field.rfind(k, 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
+// Jobsets whose evaluation-relevant spec changed are triggered (an existing, older trigger is
+// kept so they do not lose their place).
+void triggerJobsets(pqxx::transaction_base& tx, const std::string& project,
+                    const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  ArrayParam list;
+  for (const auto& n : names) list.add(n);
+  tx.exec_params(
+      "update jobsets set triggertime = coalesce(triggertime, extract(epoch from now())::bigint) "
+      "where project = $1 and name = any($2::text[])",
+      project, list.literal());
+}
+
 bool inputsChanged(const specs::JobsetChange& c) {
   return c.action == specs::Action::kCreate ||
          std::any_of(c.fields.begin(), c.fields.end(),
@@ -85,8 +110,7 @@ void insertJobsets(pqxx::transaction_base& tx, const std::string& project, const
                   "last_reconciled_at) "
                   "select $1, d.name, d.description, d.type, d.flake, d.nixexprinput, "
                   "d.nixexprpath, d.enabled, d.hidden, d.enableemail, d.emailoverride, d.keepnr, "
-                  "d.checkinterval, d.schedulingshares, case when d.name = '.jobsets' then "
-                  "extract(epoch from now())::bigint end, $15, 'True', 'Ready', 'Applied', $16, "
+                  "d.checkinterval, d.schedulingshares, extract(epoch from now())::bigint, $15, 'True', 'Ready', 'Applied', $16, "
                   "now(), now() from ") +
           kUnnestJobsets,
       project, c.name.literal(), c.description.literal(), c.type.literal(), c.flake.literal(),
@@ -166,7 +190,7 @@ Result<void> applyJobsetChanges(WriteTx& wtx, const specs::ProjectPlan& plan,
   const std::string& project = plan.project;
   JobsetColumns created, updated, disabled;
   std::vector<const specs::JobsetSpec*> new_inputs;
-  std::vector<std::string> to_delete;
+  std::vector<std::string> to_delete, retrigger;
   Events events;
   for (const auto& c : plan.jobsets) {
     const std::string key = project + ":" + c.name;
@@ -177,6 +201,7 @@ Result<void> applyJobsetChanges(WriteTx& wtx, const specs::ProjectPlan& plan,
         break;
       case specs::Action::kUpdate:
         updated.add(c.desired);
+        if (evaluationChanged(c)) retrigger.push_back(c.name);
         events.add("jobset", key, "update", describeFields(c.fields));
         break;
       case specs::Action::kDisable:
@@ -199,6 +224,7 @@ Result<void> applyJobsetChanges(WriteTx& wtx, const specs::ProjectPlan& plan,
     updateJobsets(tx, project, updated, revision, "Applied", "applied from " + revision);
   }
   replaceInputs(tx, project, new_inputs);
+  triggerJobsets(tx, project, retrigger);
   const std::vector<std::string> kept = deleteJobsets(tx, project, to_delete);
   for (const auto& c : plan.jobsets) {
     if (c.action != specs::Action::kDelete) continue;

@@ -41,6 +41,18 @@ class Mirrors {
   Result<std::string> readFile(const std::string& url, const std::string& commit,
                                const std::string& path);
 
+  // Writes the tree of `commit` of the mirror of `url` into `dir` (created; must not exist or be
+  // empty): regular files with their executable bit, symlinks as symlinks, submodules as empty
+  // directories. REQUIRES: fetch(url, …) succeeded before.
+  // Errors: kStalled "git: <url> has no commit <commit>"; kTransient for file-system trouble,
+  // naming the path.
+  Result<void> exportTree(const std::string& url, const std::string& commit,
+                          const std::string& dir);
+
+  // How many commits are reachable from `commit` (git rev-list --count). Same errors as
+  // exportTree.
+  Result<int> revCount(const std::string& url, const std::string& commit);
+
   // The mirror directory used for `url` (for tests and messages).
   std::string mirrorPath(const std::string& url) const;
 

@@ -9,6 +9,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ enum class Step : int {
   kSetgid,
   kSetuid,
   kChdir,
+  kAddressSpaceLimit,
   kParentDeathSignal,
   kParentGone,
   kExec,
@@ -59,6 +61,7 @@ struct ChildPlan {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+  rlim_t address_space_limit = 0;  // 0: leave the inherited limit
   int parent_death_signal = 0;
   pid_t parent_pid = 0;
   int report_fd = -1;
@@ -104,6 +107,12 @@ void setUpChild(const ChildPlan& plan) {
   // After setuid, so the directory is checked with the permissions the program will have.
   if (plan.cwd != nullptr && ::chdir(plan.cwd) == -1) {
     failInChild(plan.report_fd, Step::kChdir, errno);
+  }
+  if (plan.address_space_limit != 0) {
+    const rlimit limit{plan.address_space_limit, plan.address_space_limit};
+    if (::setrlimit(RLIMIT_AS, &limit) == -1) {
+      failInChild(plan.report_fd, Step::kAddressSpaceLimit, errno);
+    }
   }
   // A credential change clears the parent-death signal, so it is set last.
   if (plan.parent_death_signal != 0) {
@@ -185,6 +194,9 @@ std::string stepText(const Report& report, const LaunchSpec& spec) {
     case Step::kChdir:
       step = "chdir " + spec.cwd.value_or("");
       break;
+    case Step::kAddressSpaceLimit:
+      step = "setrlimit(RLIMIT_AS, " + std::to_string(spec.memory_limit_bytes) + ")";
+      break;
     case Step::kParentDeathSignal:
       step = "prctl(PR_SET_PDEATHSIG)";
       break;
@@ -238,6 +250,7 @@ ChildPlan planFor(const LaunchSpec& spec) {
     plan.gid = spec.run_as->gid;
     plan.groups = supplementaryGroups(*spec.run_as);
   }
+  plan.address_space_limit = static_cast<rlim_t>(spec.memory_limit_bytes);
   plan.parent_death_signal = spec.parent_death_signal;
   plan.parent_pid = ::getpid();
   return plan;
@@ -368,7 +381,8 @@ Result<pid_t> launch(const LaunchSpec& spec) {
   return pid;
 }
 
-std::optional<Reaped> waitUntil(pid_t pid, std::chrono::steady_clock::time_point deadline) {
+std::optional<Reaped> waitUntil(pid_t pid, std::chrono::steady_clock::time_point deadline,
+                                const std::stop_token& stop) {
   using namespace std::chrono_literals;
   std::chrono::steady_clock::duration pause = 1ms;
   for (;;) {
@@ -377,7 +391,7 @@ std::optional<Reaped> waitUntil(pid_t pid, std::chrono::steady_clock::time_point
     if (r == pid) return Reaped{status};
     if (r == -1 && errno != EINTR) return Reaped{};
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return std::nullopt;
+    if (now >= deadline || stop.stop_requested()) return std::nullopt;
     std::this_thread::sleep_for(std::min(pause, deadline - now));
     pause = std::min<std::chrono::steady_clock::duration>(pause * 2, 20ms);
   }

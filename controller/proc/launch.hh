@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -72,8 +73,9 @@ struct Reaped {
 };
 
 // Polls waitpid(WNOHANG) with short sleeps until `pid` exits or `deadline` passes; std::nullopt
-// when it is still running at the deadline.
-std::optional<Reaped> waitUntil(pid_t pid, std::chrono::steady_clock::time_point deadline);
+// when it is still running at the deadline or once `stop` is requested.
+std::optional<Reaped> waitUntil(pid_t pid, std::chrono::steady_clock::time_point deadline,
+                                const std::stop_token& stop = {});
 
 // Blocks until `pid` is reaped (use after SIGKILL).
 Reaped reapBlocking(pid_t pid);

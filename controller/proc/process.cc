@@ -1,12 +1,14 @@
 // run(), lookupUser() and RunResult::describe(). Output is read with poll() on two pipes, so a
 // child that fills stderr while we wait on stdout cannot deadlock; stdin data goes into an
 // in-memory file (memfd) before the start, so feeding it can neither block nor raise SIGPIPE.
+// A stop request wakes that poll() through an eventfd written by a stop_callback.
 #include "controller/proc/process.hh"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +16,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <stop_token>
 
 #include "controller/proc/launch.hh"
 
@@ -95,16 +99,40 @@ void readOnce(Capture& capture, size_t cap, char* buffer) {
   }
 }
 
-// Reads both streams until both are closed (true) or the deadline passes (false).
+// Becomes readable once `stop` is requested (at once if it already was).
+class StopWakeup {
+ public:
+  explicit StopWakeup(const std::stop_token& stop)
+      : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), callback_(stop, Notify{fd_.get()}) {}
+  // -1 when no eventfd could be made: a stop then takes effect once the child has closed its
+  // output (or at the timeout).
+  int fd() const { return fd_.get(); }
+
+ private:
+  struct Notify {
+    int fd;
+    void operator()() const {
+      if (fd < 0) return;
+      const uint64_t one = 1;
+      // An eventfd counter this far from overflow cannot fail to take the write.
+      [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
+    }
+  };
+  Fd fd_;  // declared before the callback, which uses it
+  std::stop_callback<Notify> callback_;
+};
+
+// Reads both streams until both are closed (true), the deadline passes or `wakeup` becomes
+// readable (false).
 bool captureOutput(Fd& out, Fd& err, size_t cap, steady_clock::time_point deadline,
-                   RunResult& result) {
+                   const StopWakeup& wakeup, RunResult& result) {
   Capture captures[2] = {{&out, &result.out, &result.out_truncated},
                          {&err, &result.err, &result.err_truncated}};
   std::vector<char> buffer(kReadChunk);
   while (out || err) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd fds[2];
+    pollfd fds[3];
     Capture* owners[2];
     nfds_t count = 0;
     for (Capture& capture : captures) {
@@ -112,10 +140,12 @@ bool captureOutput(Fd& out, Fd& err, size_t cap, steady_clock::time_point deadli
       fds[count] = pollfd{capture.fd->get(), POLLIN, 0};
       owners[count++] = &capture;
     }
+    fds[count] = pollfd{wakeup.fd(), POLLIN, 0};  // poll() skips a negative fd
     const int ready =
-        ::poll(fds, count, static_cast<int>(std::min<long long>(left.count(), INT_MAX)));
+        ::poll(fds, count + 1, static_cast<int>(std::min<long long>(left.count(), INT_MAX)));
     if (ready == -1 && errno == EINTR) continue;
     if (ready == -1) break;  // ENOMEM: stop capturing; the timeout still applies to the child
+    if (fds[count].revents != 0) return false;
     for (nfds_t i = 0; i < count; ++i) {
       if (fds[i].revents != 0) readOnce(*owners[i], cap, buffer.data());
     }
@@ -154,6 +184,7 @@ Result<Identity> lookupUser(const std::string& name) {
 }
 
 std::string RunResult::describe() const {
+  if (stopped) return "stopped";
   if (timed_out) return "timed out after " + secondsText(timeout) + " s";
   if (signaled) return "killed by signal " + std::to_string(term_signal);
   return "exited with code " + std::to_string(exit_code);
@@ -162,6 +193,12 @@ std::string RunResult::describe() const {
 Result<RunResult> run(const RunOptions& options) {
   const steady_clock::time_point deadline = steady_clock::now() + options.timeout;
   const std::string program = options.argv.empty() ? "(empty argv)" : options.argv.front();
+  if (options.stop.stop_requested()) {
+    RunResult never_started;
+    never_started.timeout = options.timeout;
+    never_started.stopped = true;
+    return never_started;
+  }
   Result<Fd> in = stdinFor(options, program);
   if (!in) return in.error();
   Result<Pipe> out = makePipe(program);
@@ -169,7 +206,9 @@ Result<RunResult> run(const RunOptions& options) {
   Result<Pipe> err = makePipe(program);
   if (!err) return err.error();
 
-  detail::LaunchSpec spec{options, {in->get(), out->write.get(), err->write.get()}, SIGTERM};
+  // SIGKILL: a command whose caller is gone has nobody to report to, and Nix ignores SIGTERM in
+  // a tight evaluation loop.
+  detail::LaunchSpec spec{options, {in->get(), out->write.get(), err->write.get()}, SIGKILL};
   const Result<pid_t> pid = detail::launch(spec);
   // Our copies of the child's ends must go, or the reads below would never see end-of-file.
   in->reset();
@@ -179,13 +218,18 @@ Result<RunResult> run(const RunOptions& options) {
 
   RunResult result;
   result.timeout = options.timeout;
+  const StopWakeup wakeup(options.stop);
   std::optional<detail::Reaped> reaped;
-  if (captureOutput(out->read, err->read, options.output_cap, deadline, result)) {
-    reaped = detail::waitUntil(*pid, deadline);
+  if (captureOutput(out->read, err->read, options.output_cap, deadline, wakeup, result)) {
+    reaped = detail::waitUntil(*pid, deadline, options.stop);
   }
   if (!reaped) {
     // Killed before reaping: the unreaped leader keeps the group id from being reused.
-    result.timed_out = true;
+    if (options.stop.stop_requested()) {
+      result.stopped = true;
+    } else {
+      result.timed_out = true;
+    }
     ::kill(-*pid, SIGKILL);
     reaped = detail::reapBlocking(*pid);
   }

@@ -1,16 +1,18 @@
 // Child processes, the only place that uses Boost.Process. Every child gets an argv vector
 // (never a shell string), a timeout, an output cap, and its own process group, which is killed
-// as a whole on timeout or when its owner goes away. run() is thread-safe; a Child is owned by
-// one thread at a time. Children are reaped with waitpid by pid: the process must not set
-// SIGCHLD to SIG_IGN, and nothing else may wait for "any child".
+// as a whole on timeout, when its stop token is requested, or when its owner goes away. run() is
+// thread-safe; a Child is owned by one thread at a time. Children are reaped with waitpid by pid:
+// the process must not set SIGCHLD to SIG_IGN, and nothing else may wait for "any child".
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -36,36 +38,43 @@ struct Program {
   std::vector<std::string> unset_env;      // removed from the inherited environment
   std::optional<std::string> cwd;
   std::optional<Identity> run_as;  // REQUIRES: the caller is root when set
+  // The child's address-space limit (RLIMIT_AS, soft and hard), set in the child only, so that
+  // running out of memory fails the child's allocations instead of the machine; 0 = inherited.
+  size_t memory_limit_bytes = 0;
 };
 
 struct RunOptions : Program {
   std::optional<std::string> stdin_data;  // written to the child's stdin, then closed
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   size_t output_cap = 16 << 20;  // bytes kept per stream; the rest is dropped
+  // When a stop is requested, the child's whole process group gets SIGKILL and run() returns
+  // with `stopped` set; requested before the start, no child is started at all.
+  std::stop_token stop;
 };
 
 struct RunResult {
-  int exit_code = -1;     // valid when !signaled && !timed_out
+  int exit_code = -1;     // valid when !signaled && !timed_out && !stopped
   bool signaled = false;  // ended by a signal (term_signal says which)
   int term_signal = 0;
   bool timed_out = false;                // killed (whole process group) because the timeout passed
+  bool stopped = false;                  // killed (whole process group), or never started, on stop
   std::chrono::milliseconds timeout{0};  // the limit that applied (for describe())
   std::string out;                       // stdout, at most output_cap bytes
   std::string err;                       // stderr, at most output_cap bytes
   bool out_truncated = false;
   bool err_truncated = false;
 
-  bool ok() const { return !signaled && !timed_out && exit_code == 0; }
-  // "exited with code 3", "killed by signal 9", "timed out after 5 s"
+  bool ok() const { return !signaled && !timed_out && !stopped && exit_code == 0; }
+  // "exited with code 3", "killed by signal 9", "timed out after 5 s", "stopped"
   std::string describe() const;
 };
 
 // Runs a program to completion: it has exited and both its outputs are closed (a background
-// process that keeps them open counts toward the timeout). On timeout the whole process group
-// gets SIGKILL. The child gets SIGTERM if the calling thread dies first; stdin is /dev/null when
-// stdin_data is unset. Success: the result, whatever the exit code. Error (kTransient)
-// "cannot start <program>: <reason>" when it cannot be started (not found, not executable,
-// cwd or run_as not usable).
+// process that keeps them open counts toward the timeout). On timeout or stop the whole process
+// group gets SIGKILL. The child gets SIGKILL if the calling thread dies first; stdin is /dev/null
+// when stdin_data is unset. Success: the result, whatever the exit code. Error (kTransient) "cannot
+// start <program>: <reason>" when it cannot be started (not found, not executable, cwd or run_as
+// not usable).
 Result<RunResult> run(const RunOptions& options);
 
 struct SpawnOptions : Program {

@@ -161,13 +161,14 @@ void Manager::start(Entry& e) {
   log::info(std::string(r.kind()), "started {} worker(s) for role {}", e.spec.workers, e.spec.role);
 }
 
-void Manager::stop(Entry& e) {
-  if (!e.running) return;
+std::function<void()> Manager::stop(Entry& e) {
+  if (!e.running) return {};
   for (auto& t : e.running->threads) t.request_stop();
   e.running->queue.shutDown();
   e.running->threads.clear();  // joins; in-flight reconciles see their stop token
   e.running.reset();
   log::info(std::string(e.spec.reconciler->kind()), "stopped (role {})", e.spec.role);
+  return e.spec.on_stop;
 }
 
 void Manager::startRole(const std::string& role) {
@@ -178,15 +179,26 @@ void Manager::startRole(const std::string& role) {
 }
 
 void Manager::stopRole(const std::string& role) {
-  std::lock_guard lk(mu_);
-  for (auto& e : entries_) {
-    if (e->spec.role == role) stop(*e);
+  std::vector<std::function<void()>> hooks;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& e : entries_) {
+      if (e->spec.role != role) continue;
+      if (auto hook = stop(*e)) hooks.push_back(std::move(hook));
+    }
   }
+  for (auto& hook : hooks) hook();
 }
 
 void Manager::stopAll() {
-  std::lock_guard lk(mu_);
-  for (auto& e : entries_) stop(*e);
+  std::vector<std::function<void()>> hooks;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& e : entries_) {
+      if (auto hook = stop(*e)) hooks.push_back(std::move(hook));
+    }
+  }
+  for (auto& hook : hooks) hook();
 }
 
 std::vector<ControllerStatus> Manager::status() const {

@@ -28,6 +28,9 @@ struct ControllerSpec {
   std::function<std::optional<std::string>(const std::string& channel, const std::string& payload)>
       key_of;
   int workers = 1;
+  // Runs after the role's workers have stopped (lost leadership, shutdown), outside the
+  // manager's lock, for reconcilers that keep work of their own running between reconciles.
+  std::function<void()> on_stop;
 };
 
 struct ControllerStatus {
@@ -74,7 +77,8 @@ class Manager {
     std::unique_ptr<Running> running;  // set while the role is led here
   };
   void start(Entry& e);
-  void stop(Entry& e);
+  // Stops `e`'s workers; returns its on_stop hook for the caller to run once unlocked.
+  std::function<void()> stop(Entry& e);
 
   Clock& clock_;
   std::function<double()> random_;

@@ -6,10 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -292,6 +294,159 @@ TEST_F(GitMirrors, ConcurrentFetchesOfSameUrlBothSucceed) {
   EXPECT_EQ(*a, id);
   EXPECT_EQ(*b, id);
   EXPECT_EQ(readOk(id, "f"), "one");
+}
+
+// Octal permission bits of `path`, without following a symlink.
+unsigned permsOf(const std::string& path) {
+  return static_cast<unsigned>(fs::symlink_status(path).permissions() & fs::perms::all);
+}
+
+TEST_F(GitMirrors, ExportTreeWritesFilesWithModesSymlinksAndSubmoduleDirs) {
+  const std::string first = commit("README", "hello\n");
+  writeFile(src_ + "/bin/run.sh", "#!/bin/sh\necho run\n");
+  fs::permissions(src_ + "/bin/run.sh", fs::perms(0755));
+  fs::create_directory_symlink("bin", src_ + "/tools");
+  fs::create_symlink("../README", src_ + "/bin/readme-link");
+  fs::create_symlink("/nonexistent/target", src_ + "/dangling");
+  fs::create_directories(src_ + "/empty-ignored");  // git does not track empty directories
+  git(src_, {"add", "-A"});
+  git(src_, {"update-index", "--add", "--cacheinfo", "160000," + first + ",vendor/sub"});
+  git(src_, {"commit", "-q", "-m", "tree with every kind of entry"});
+  const std::string id = git(src_, {"rev-parse", "HEAD"});
+  ASSERT_EQ(fetchOk("main"), id);
+
+  const std::string out = tmp_.path("export/out");
+  Result<void> r = mirrors_.exportTree(src_, id, out);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+
+  EXPECT_EQ(readOk(id, "README"), "hello\n");
+  std::ifstream readme(out + "/README");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(readme), {}), "hello\n");
+  std::ifstream script(out + "/bin/run.sh");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(script), {}), "#!/bin/sh\necho run\n");
+  EXPECT_EQ(permsOf(out + "/README"), 0644u);
+  EXPECT_EQ(permsOf(out + "/bin/run.sh"), 0755u);
+  ASSERT_TRUE(fs::is_symlink(out + "/tools"));
+  EXPECT_EQ(fs::read_symlink(out + "/tools"), "bin");
+  ASSERT_TRUE(fs::is_symlink(out + "/bin/readme-link"));
+  EXPECT_EQ(fs::read_symlink(out + "/bin/readme-link"), "../README");
+  ASSERT_TRUE(fs::is_symlink(out + "/dangling"));
+  EXPECT_EQ(fs::read_symlink(out + "/dangling"), "/nonexistent/target");
+  ASSERT_TRUE(fs::is_directory(fs::symlink_status(out + "/vendor/sub")));
+  EXPECT_TRUE(fs::is_empty(out + "/vendor/sub"));
+  EXPECT_FALSE(fs::exists(out + "/empty-ignored"));
+
+  // Exactly the tree's entries, nothing more (no .git, no leftovers).
+  std::vector<std::string> listed;
+  for (const auto& e : fs::recursive_directory_iterator(out)) {
+    listed.push_back(e.path().lexically_relative(out).string());
+  }
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, (std::vector<std::string>{"README", "bin", "bin/readme-link", "bin/run.sh",
+                                              "dangling", "tools", "vendor", "vendor/sub"}));
+}
+
+TEST_F(GitMirrors, ExportTreeOfAnOlderCommitIntoAnExistingEmptyDirectory) {
+  const std::string c1 = commit("f", "one");
+  commit("f", "two");
+  ASSERT_FALSE(fetchOk("main").empty());
+  const std::string out = tmp_.path("out");
+  fs::create_directories(out);
+
+  Result<void> r = mirrors_.exportTree(src_, c1, out);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  std::ifstream f(out + "/f");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(f), {}), "one");
+}
+
+TEST_F(GitMirrors, ExportTreeRefusesANonEmptyDirectory) {
+  const std::string id = commit("f", "one");
+  ASSERT_EQ(fetchOk("main"), id);
+  const std::string out = tmp_.path("out");
+  writeFile(out + "/f", "already here");
+
+  Result<void> r = mirrors_.exportTree(src_, id, out);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cls, ErrorClass::kTransient);
+  EXPECT_EQ(r.error().message, "git: cannot export into " + out + ": it is not empty");
+  std::ifstream f(out + "/f");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(f), {}), "already here");
+}
+
+TEST_F(GitMirrors, ExportTreeAndRevCountOfUnknownCommitAreStalled) {
+  commit("f", "one");
+  ASSERT_FALSE(fetchOk("main").empty());
+  const std::string absent(40, 'c');
+  const std::string out = tmp_.path("out");
+
+  Result<void> exported = mirrors_.exportTree(src_, absent, out);
+  ASSERT_FALSE(exported.has_value());
+  EXPECT_EQ(exported.error().cls, ErrorClass::kStalled);
+  EXPECT_EQ(exported.error().message, "git: " + src_ + " has no commit " + absent);
+  EXPECT_FALSE(fs::exists(out));
+
+  Result<int> count = mirrors_.revCount(src_, absent);
+  ASSERT_FALSE(count.has_value());
+  EXPECT_EQ(count.error().cls, ErrorClass::kStalled);
+  EXPECT_EQ(count.error().message, "git: " + src_ + " has no commit " + absent);
+}
+
+TEST_F(GitMirrors, ExportTreeAndRevCountBeforeAnyFetchAreTransient) {
+  const std::string id = commit("f", "one");
+  Result<void> exported = mirrors_.exportTree(src_, id, tmp_.path("out"));
+  ASSERT_FALSE(exported.has_value());
+  EXPECT_EQ(exported.error().cls, ErrorClass::kTransient);
+  Result<int> count = mirrors_.revCount(src_, id);
+  ASSERT_FALSE(count.has_value());
+  EXPECT_EQ(count.error().cls, ErrorClass::kTransient);
+  EXPECT_NE(count.error().message.find("fetch it first"), std::string::npos)
+      << count.error().message;
+}
+
+// A tree git itself would never write: its entry ".." would point the export at the parent
+// directory. Made with `git hash-object --literally`.
+TEST_F(GitMirrors, ExportTreeRefusesAnEntryThatLeavesTheDirectory) {
+  commit("f", "one");
+  const std::string blob = git(src_, {"rev-parse", "HEAD:f"});
+  std::string raw_blob_id;
+  for (size_t i = 0; i < blob.size(); i += 2) {
+    raw_blob_id += static_cast<char>(std::stoi(blob.substr(i, 2), nullptr, 16));
+  }
+  writeFile(tmp_.path("evil-tree"), std::string("100644 ..\0", 10) + raw_blob_id);
+  const std::string tree =
+      git(src_, {"hash-object", "-t", "tree", "--literally", "-w", tmp_.path("evil-tree")});
+  const std::string evil = git(src_, {"commit-tree", tree, "-m", "escape"});
+  git(src_, {"update-ref", "refs/heads/evil", evil});
+  ASSERT_EQ(fetchOk("evil"), evil);
+  const std::string out = tmp_.path("nested/out");
+
+  Result<void> r = mirrors_.exportTree(src_, evil, out);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().cls, ErrorClass::kStalled);
+  EXPECT_EQ(r.error().message, "git: unsafe path \"..\" at " + evil.substr(0, 7) + " of " + src_);
+  EXPECT_TRUE(fs::is_empty(out));
+  EXPECT_EQ(std::vector<fs::path>(fs::directory_iterator(tmp_.path("nested")), {}),
+            std::vector<fs::path>{out});
+}
+
+TEST_F(GitMirrors, RevCountEqualsGitRevListCount) {
+  const std::string c1 = commit("f", "one");
+  commit("f", "two");
+  git(src_, {"checkout", "-q", "-b", "side", c1});
+  commit("g", "side one");
+  commit("g", "side two");
+  git(src_, {"checkout", "-q", "main"});
+  git(src_, {"merge", "-q", "--no-ff", "-m", "merge side", "side"});
+  const std::string merged = git(src_, {"rev-parse", "HEAD"});
+  ASSERT_EQ(fetchOk("main"), merged);
+
+  for (const std::string& id : {merged, c1, git(src_, {"rev-parse", "side"})}) {
+    Result<int> n = mirrors_.revCount(src_, id);
+    ASSERT_TRUE(n.has_value()) << n.error().message;
+    EXPECT_EQ(std::to_string(*n), git(src_, {"rev-list", "--count", id})) << id;
+  }
+  EXPECT_EQ(*mirrors_.revCount(src_, merged), 5);  // c1, two, side one, side two, the merge
+  EXPECT_EQ(*mirrors_.revCount(src_, c1), 1);
 }
 
 }  // namespace

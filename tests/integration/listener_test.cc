@@ -85,7 +85,7 @@ class ListenerTest : public ::testing::Test {
     reconciler_ = std::make_shared<RecordingReconciler>(conninfo_);
     manager_ = std::make_unique<runtime::Manager>(
         clock_, [] { return 0.5; }, runtime::BackoffPolicy{}, 1h);
-    manager_->add({"evaluator", reconciler_, {"jobsets_changed"}, {}, 1});
+    manager_->add({"evaluator", reconciler_, {"jobsets_changed"}, {}, 1, {}});
     manager_->startRole("evaluator");
     listener_ = std::make_unique<db::Listener>(
         *db_, manager_->channels(), clock_, runtime::BackoffPolicy{100ms, 2.0, 1s, 0.0},

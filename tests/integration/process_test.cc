@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -213,6 +215,97 @@ TEST(Run, TimeoutAppliesAfterOutputIsClosed) {
   RunResult r = runOk(o);
   EXPECT_TRUE(r.timed_out);
   EXPECT_LT(steady_clock::now() - start, 1500ms);
+}
+
+TEST(Run, StopKillsTheWholeProcessGroupAtOnce) {
+  TempDir dir;
+  const std::string pids = dir.path("pids");
+  RunOptions o = options({"/bin/sh", "-c", "sleep 100 & echo $$ $! > " + pids + "; sleep 100"});
+  std::stop_source stop;
+  o.stop = stop.get_token();
+  std::thread requester([&] {
+    if (eventually([&] { return pidsIn(readFile(pids)).size() == 2; })) stop.request_stop();
+  });
+  const auto start = steady_clock::now();
+  RunResult r = runOk(o);
+  requester.join();
+  EXPECT_LT(steady_clock::now() - start, 5s);
+  EXPECT_TRUE(r.stopped);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.describe(), "stopped");
+  const std::vector<pid_t> group = pidsIn(readFile(pids));
+  ASSERT_EQ(group.size(), 2u);
+  EXPECT_TRUE(eventually([&] { return !alive(group[1]) && liveMembers(group[0]) == 0; }, 1s));
+}
+
+TEST(Run, StopReachesAChildThatClosedItsOutput) {
+  TempDir dir;
+  const std::string started = dir.path("started");
+  RunOptions o =
+      options({"/bin/sh", "-c", "exec >/dev/null 2>&1; touch " + started + "; exec sleep 100"});
+  std::stop_source stop;
+  o.stop = stop.get_token();
+  std::thread requester([&] {
+    if (eventually([&] { return std::filesystem::exists(started); })) stop.request_stop();
+  });
+  const auto start = steady_clock::now();
+  RunResult r = runOk(o);
+  requester.join();
+  EXPECT_TRUE(r.stopped);
+  EXPECT_LT(steady_clock::now() - start, 5s);
+}
+
+TEST(Run, StopRequestedBeforeTheStartStartsNothing) {
+  TempDir dir;
+  RunOptions o = options({"/bin/sh", "-c", "touch " + dir.path("ran")});
+  std::stop_source stop;
+  stop.request_stop();
+  o.stop = stop.get_token();
+  RunResult r = runOk(o);
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.describe(), "stopped");
+  EXPECT_FALSE(std::filesystem::exists(dir.path("ran")));
+}
+
+TEST(Run, StopAfterTheChildFinishedChangesNothing) {
+  std::stop_source stop;
+  RunOptions o = options({"/bin/sh", "-c", "echo done"});
+  o.stop = stop.get_token();
+  RunResult r = runOk(o);
+  stop.request_stop();
+  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.stopped);
+  EXPECT_EQ(r.out, "done\n");
+}
+
+TEST(Run, MemoryLimitAppliesToTheChildOnly) {
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_AS, &before), 0);
+  RunOptions o = options({"/bin/sh", "-c", "ulimit -v; ulimit -H -v"});
+  o.memory_limit_bytes = size_t{256} << 20;
+  RunResult r = runOk(o);
+  EXPECT_EQ(r.out, "262144\n262144\n");  // KiB
+  rlimit after{};
+  ASSERT_EQ(::getrlimit(RLIMIT_AS, &after), 0);
+  EXPECT_EQ(after.rlim_cur, before.rlim_cur);
+  EXPECT_EQ(after.rlim_max, before.rlim_max);
+  EXPECT_EQ(runOk(options({"/bin/sh", "-c", "ulimit -v"})).out,
+            before.rlim_cur == RLIM_INFINITY ? "unlimited\n"
+                                             : std::to_string(before.rlim_cur / 1024) + "\n");
+}
+
+TEST(Run, MemoryLimitFailsAllocationsBeyondIt) {
+  // dd allocates its block size up front.
+  const std::vector<std::string> dd = {"/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=512M",
+                                       "count=1"};
+  RunOptions limited = options(dd);
+  limited.memory_limit_bytes = size_t{256} << 20;
+  RunResult r = runOk(limited);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("memory exhausted"), std::string::npos) << r.err;
+  RunResult unlimited = runOk(options(dd));
+  EXPECT_TRUE(unlimited.ok()) << unlimited.err;
 }
 
 TEST(Run, ProgramNotFoundOnPath) {
@@ -420,6 +513,17 @@ TEST(Child, DestructorKillsItsProcessGroup) {
   ASSERT_TRUE(eventually([&] { return liveMembers(group) == 2; }));
   child->reset();
   EXPECT_TRUE(eventually([&] { return liveMembers(group) == 0; }, 2s));
+}
+
+TEST(Child, MemoryLimitAppliesToASpawnedChild) {
+  TempDir dir;
+  const std::string log = dir.path("limit.log");
+  SpawnOptions o = spawnOptions({"/bin/sh", "-c", "ulimit -v"}, log);
+  o.memory_limit_bytes = size_t{64} << 20;
+  auto child = Child::spawn(o);
+  ASSERT_TRUE(child.has_value()) << child.error().message;
+  ASSERT_TRUE((*child)->waitFor(5s));
+  EXPECT_EQ(readFile(log), "65536\n");
 }
 
 TEST(Child, ProgramNotFound) {

@@ -54,6 +54,9 @@ void expectSameConfig(const Config& actual, const Config& expected) {
   EXPECT_EQ(actual.db_max_connections, expected.db_max_connections);
   EXPECT_EQ(actual.roles, expected.roles);
   EXPECT_EQ(actual.resync_interval, expected.resync_interval);
+  EXPECT_EQ(actual.max_concurrent_evals, expected.max_concurrent_evals);
+  EXPECT_EQ(actual.eval_timeout, expected.eval_timeout);
+  EXPECT_EQ(actual.eval_max_memory_mib, expected.eval_max_memory_mib);
   EXPECT_EQ(actual.postgres_bin_dir, expected.postgres_bin_dir);
   EXPECT_EQ(actual.postgres_user, expected.postgres_user);
 }
@@ -146,6 +149,7 @@ TEST(KnownKeys, ListsEveryKeyInDocumentedOrder) {
   EXPECT_EQ(knownKeys(),
             (std::vector<std::string>{"database", "state_dir", "listen", "log_format", "log_level",
                                       "db_max_connections", "roles", "resync_interval",
+                                      "max_concurrent_evals", "eval_timeout", "eval_max_memory",
                                       "postgres_bin_dir", "postgres_user", "projects"}));
   EXPECT_EQ(knownRoles(), (std::vector<std::string>{"specs", "evaluator", "queue", "notifier"}));
 }
@@ -169,7 +173,8 @@ TEST_P(ConfigError, SaysWhereAndWhat) {
 
 const std::string kKnownKeys =
     "database, state_dir, listen, log_format, log_level, db_max_connections, roles, "
-    "resync_interval, postgres_bin_dir, postgres_user, projects";
+    "resync_interval, max_concurrent_evals, eval_timeout, eval_max_memory, postgres_bin_dir, "
+    "postgres_user, projects";
 const std::string kKnownRoles = "specs, evaluator, queue, notifier";
 
 INSTANTIATE_TEST_SUITE_P(
@@ -214,6 +219,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"ResyncIntervalWithUnit", "resync_interval: 5m\n",
                   "hydrant.yaml:1:18: resync_interval: expected seconds as an integer from 1 to "
                   "31536000, got \"5m\""},
+        ErrorCase{"MaxConcurrentEvalsZero", "max_concurrent_evals: 0\n",
+                  "hydrant.yaml:1:23: max_concurrent_evals: expected an integer from 1 to 256, "
+                  "got \"0\""},
+        ErrorCase{"EvalTimeoutWithUnit", "eval_timeout: 1h\n",
+                  "hydrant.yaml:1:15: eval_timeout: expected seconds as an integer from 1 to "
+                  "31536000, got \"1h\""},
+        ErrorCase{"EvalMaxMemoryTooSmall", "eval_max_memory: 10\n",
+                  "hydrant.yaml:1:18: eval_max_memory: expected MiB as an integer from 64 to "
+                  "1048576, or 0 for no limit, got \"10\""},
         ErrorCase{"BadLogFormat", "log_format: xml\n",
                   "hydrant.yaml:1:13: log_format: expected \"text\" or \"json\", got \"xml\""},
         ErrorCase{"BadLogLevel", "log_level: loud\n",
@@ -285,6 +299,9 @@ TEST(ConfigFlag, EveryKeyHasAFlagThatAgreesWithTheFile) {
       {"db_max_connections", "1000"},
       {"roles", "queue,evaluator"},
       {"resync_interval", "1"},
+      {"max_concurrent_evals", "2"},
+      {"eval_timeout", "30"},
+      {"eval_max_memory", "512"},
       {"postgres_bin_dir", "/pg/bin"},
       {"postgres_user", "pg"},
   };
@@ -367,7 +384,8 @@ INSTANTIATE_TEST_SUITE_P(
         FlagErrorCase{"UnknownWithoutSuggestion", "verbose", "1",
                       "--verbose: unknown option; known options: --database, --state-dir, "
                       "--listen, --log-format, --log-level, --db-max-connections, --roles, "
-                      "--resync-interval, --postgres-bin-dir, --postgres-user"}),
+                      "--resync-interval, --max-concurrent-evals, --eval-timeout, "
+                      "--eval-max-memory, --postgres-bin-dir, --postgres-user"}),
     [](const testing::TestParamInfo<FlagErrorCase>& info) { return info.param.name; });
 
 TEST(ConfigLoadFile, ReadsTheFile) {

@@ -1,0 +1,131 @@
+// Evaluation through the binary, as a user sees it: commit a spec and a release expression to
+// git, run `hydrant`, and watch evaluations and queued builds appear in `hydrant get`; commit a
+// change, `hydrant trigger PROJECT:JOBSET`, and only the changed job is new.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/git_repo.hh"
+#include "tests/support/hydrant_process.hh"
+#include "tests/support/nix_store.hh"
+#include "tests/support/pg_cluster.hh"
+
+namespace hydrant {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::eventually;
+using testing::GitRepo;
+using testing::runHydrant;
+
+// `src` is this repository itself ("." is resolved against the project's declarative URL).
+const char* kSpec = R"({
+  "main": { "nixexprinput": "src", "nixexprpath": "release.nix", "checkinterval": 0,
+            "inputs": { "src": { "type": "git", "value": ". main" },
+                        "greeting": { "type": "string", "value": "hello" } } }
+})";
+
+std::string release(const std::string& version) {
+  return R"({ src, greeting }:
+let mk = attrs: derivation ({ system = builtins.currentSystem; builder = "/bin/sh"; }
+                             // removeAttrs attrs [ "meta" ]) // { meta = attrs.meta or { }; };
+in {
+  ok = mk { name = "ok"; args = [ "-c" "echo ${greeting} > $out" ]; };
+  fails = mk { name = "fails"; args = [ "-c" "exit 1" ]; };
+  tools = { recurseForDerivations = true;
+            lint = mk { name = "lint"; args = [ "-c" "echo lint > $out" ]; }; };
+  app = mk { name = "app-)" + version + R"("; args = [ "-c" "echo ${src.rev} > $out" ];
+             meta = { description = "the app"; maintainers = [ { email = "alice@example.com"; } ]; }; };
+})";
+}
+
+class EvaluationCli : public ::testing::Test {
+ protected:
+  EvaluationCli()
+      : database_(testing::TestCluster::get().freshDatabase()),
+        root_(dir_ / "root"),
+        hello_(dir_ / "hello"),
+        port_(testing::freePort()) {
+    store_.apply();
+    hello_.commit("spec.json", kSpec);
+    hello_.commit("release.nix", release("1"));
+    root_.commit("projects.json", R"({ "hello": { "declarative": { "file": "spec.json",
+        "type": "git", "value": "../hello main" } } })");
+    std::ofstream(dir_ / "hydrant.yaml")
+        << "database: \"" << database_ << "\"\nstate_dir: " << dir_.path() << "/state\n"
+        << "listen: 127.0.0.1:" << port_ << "\nmax_concurrent_evals: 2\neval_timeout: 60\n"
+        << "projects:\n  url: root\n  ref: main\n  interval: 3600\n";
+  }
+  std::pair<int, std::string> hydrant(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", dir_ / "hydrant.yaml"});
+    return runHydrant(args, dir_.path());
+  }
+  nlohmann::json getJson(const std::vector<std::string>& what) {
+    std::vector<std::string> args = {"get"};
+    args.insert(args.end(), what.begin(), what.end());
+    args.insert(args.end(), {"-o", "json"});
+    auto [rc, out] = hydrant(args);
+    if (rc != 0) return nlohmann::json();
+    return nlohmann::json::parse(out, nullptr, false);
+  }
+  size_t count(const std::vector<std::string>& what) {
+    auto j = getJson(what);
+    return j.is_array() ? j.size() : 0;
+  }
+
+  testing::NixStore store_;
+  testing::TempDir dir_;
+  std::string database_;
+  GitRepo root_, hello_;
+  int port_;
+};
+
+TEST_F(EvaluationCli, CommittedJobsAreEvaluatedAndQueuedAndATriggerFollowsACommit) {
+  testing::HydrantProcess run({"--config", dir_ / "hydrant.yaml", "run"}, dir_.path(),
+                              dir_ / "hydrant.log");
+  // A new jobset is evaluated at once: its builds show as queued.
+  ASSERT_TRUE(eventually([&] { return count({"builds", "hello"}) == 4; }, 60s, 100ms))
+      << run.log() << getJson({"jobsets"}).dump(2);
+  auto builds = getJson({"builds", "hello:main"});
+  std::set<std::string> jobs;
+  for (const auto& b : builds) {
+    jobs.insert(b.at("job").get<std::string>());
+    EXPECT_EQ(b.at("project"), "hello");
+    EXPECT_EQ(b.at("jobset"), "main");
+    EXPECT_EQ(b.at("finished"), 0) << b.dump();
+    EXPECT_TRUE(b.at("buildstatus").is_null());
+    EXPECT_EQ(b.at("drvpath").get<std::string>().rfind(store_.storeDir() + "/", 0), 0u);
+    EXPECT_TRUE(b.contains("system"));
+    EXPECT_TRUE(b.at("buildoutputs").contains("out"));
+  }
+  EXPECT_EQ(jobs, (std::set<std::string>{"app", "fails", "ok", "tools.lint"}));
+  auto [trc, table] = hydrant({"get", "builds", "hello"});
+  EXPECT_EQ(trc, 0);
+  EXPECT_NE(table.find("tools.lint"), std::string::npos) << table;
+
+  auto evals = getJson({"evals", "hello:main"});
+  ASSERT_EQ(evals.size(), 1u) << evals.dump();
+  EXPECT_EQ(evals[0].at("builds").size(), 4u);
+  EXPECT_EQ(evals[0].at("hasnewbuilds"), 1);
+  EXPECT_EQ(evals[0].at("jobsetevalinputs").at("src").at("revision"), hello_.head());
+  EXPECT_EQ(evals[0].at("jobsetevalinputs").at("greeting").at("value"), "hello");
+  EXPECT_TRUE(evals[0].contains("timestamp"));
+
+  // A commit changes one job; a trigger evaluates it; only that job gets a new build.
+  hello_.commit("release.nix", release("2"));
+  auto [rc, out] = hydrant({"trigger", "hello:main"});
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_TRUE(eventually([&] { return count({"evals", "hello:main"}) == 2; }, 60s, 100ms))
+      << run.log();
+  EXPECT_EQ(count({"builds", "hello"}), 5u);  // only app is new
+  auto newest = getJson({"evals", "hello:main"})[0];
+  EXPECT_EQ(newest.at("jobsetevalinputs").at("src").at("revision"), hello_.head());
+
+  auto [brc, bad] = hydrant({"trigger", "hello:nope"});
+  EXPECT_EQ(brc, 1) << bad;
+  EXPECT_NE(bad.find("hello:nope"), std::string::npos) << bad;
+}
+
+}  // namespace
+}  // namespace hydrant

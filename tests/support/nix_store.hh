@@ -1,0 +1,38 @@
+// A private Nix store for one test (RECIPES §2, "Isolated per-test store"): store, state, log,
+// config and cache directories under a fresh short /tmp directory, with a nix.conf that needs
+// no network (no substituters), enables nix-command and flakes, and builds without sandbox or
+// build users. Nix programs use it when its environment is set: apply() sets it on this process
+// (children inherit it), env() gives it for a child started with its own environment. One test
+// thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace hydrant::testing {
+
+class NixStore {
+ public:
+  // Creates the directories and nix.conf; fails the test (and leaves root() empty) if it cannot.
+  NixStore();
+  // Restores the variables apply() changed, then removes the directory with everything in it.
+  ~NixStore();
+  NixStore(const NixStore&) = delete;
+  NixStore& operator=(const NixStore&) = delete;
+
+  const std::string& root() const { return root_; }
+  // Where store paths go: root()/store.
+  std::string storeDir() const { return root_ + "/store"; }
+  // NIX_STORE_DIR, NIX_STATE_DIR, NIX_LOG_DIR, NIX_CONF_DIR, NIX_USER_CONF_FILES, NIX_CONFIG,
+  // NIX_REMOTE and XDG_CACHE_HOME, set for this store.
+  std::map<std::string, std::string> env() const;
+  // Sets env() on this process until destruction.
+  void apply();
+
+ private:
+  std::string root_;
+  std::map<std::string, std::optional<std::string>> saved_;  // variable → value before apply()
+};
+
+}  // namespace hydrant::testing
