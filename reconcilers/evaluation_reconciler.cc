@@ -28,10 +28,10 @@ std::string capped(const std::string& s) {
 std::string jobsetKey(const db::EvalJobset& js) { return js.project + ":" + js.name; }
 
 // Reasons after which an unchanged input hash must not count as "cached": the evaluation
-// that the hash belongs to is not what the jobset shows.
+// that the hash belongs to is not what the jobset shows. (After a fetch error it is: the
+// inputs are back to what that evaluation saw.)
 bool lastAttemptFailed(const db::EvalJobset& js) {
-  return js.condition_reason == "EvaluationFailed" ||
-         js.condition_reason == "EvaluationTimedOut" || js.condition_reason == "FetchFailed";
+  return js.condition_reason == "EvaluationFailed" || js.condition_reason == "EvaluationTimedOut";
 }
 
 // Checks what only the whole job list can tell (HYDRA.md §3.2, §4.4). Returns the message that
@@ -329,8 +329,8 @@ EvalOutcome EvaluationReconciler::evaluate(int id, std::stop_token stop) {
                     "EvaluationFailed");
     }
     if (!it->store_path) {
-      return failed("nixexprinput ‘" + js.nixexprinput + "’ is a " + it->type +
-                        " input; it must be one with files (git, path or build)",
+      return failed("nixexprinput ‘" + js.nixexprinput + "’ is of type " + it->type +
+                        "; it must be an input with files (git, path or build)",
                     "EvaluationFailed");
     }
     req.expr_file = *it->store_path + "/" + js.nixexprpath;

@@ -208,13 +208,17 @@ Result<ResolvedInput> JobsetInputs::resolveOne(const db::EvalJobset& jobset,
     for (const auto& [job, path] : (*outputs)->jobs) paths.push_back(path);
     auto valid = nix::validPaths(paths, timeout_, stop);
     if (!valid) return about(in.name, valid.error());
+    // The identity is the set itself, not only the evaluation's id: a build of that
+    // evaluation that is restarted and succeeds, or an output that becomes valid, changes it.
     std::string expr = "{ ";
+    r.identity = std::to_string((*outputs)->eval_id);
     size_t i = 0;
     for (const auto& [job, path] : (*outputs)->jobs) {
-      if ((*valid)[i++]) expr += nixString(job) + " = " + storePathExpr(path) + "; ";
+      if (!(*valid)[i++]) continue;
+      expr += nixString(job) + " = " + storePathExpr(path) + "; ";
+      r.identity += " " + job + "=" + path;
     }
     expr += "}";
-    r.identity = std::to_string((*outputs)->eval_id);
     r.record.dependency = std::nullopt;
     r.record.revision = std::to_string((*outputs)->eval_id);
     r.arg = {in.name, true, expr};

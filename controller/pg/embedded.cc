@@ -1,6 +1,8 @@
 #include "controller/pg/embedded.hh"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,9 +79,38 @@ Result<void> prepareDir(const fs::path& dir, const std::optional<proc::Identity>
   return checkReachable(*who, dir);
 }
 
+// Holds an exclusive flock on a file while alive; two processes that start on one new state
+// dir at once (`hydrant run` and a `hydrant get` beside it) must not run initdb into the same
+// scratch directory.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& file)
+      : fd_(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) {
+      while (::flock(fd_, LOCK_EX) == -1 && errno == EINTR) {
+      }
+    }
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
 Result<void> initCluster(const EmbeddedOptions& o, const std::optional<proc::Identity>& who) {
   fs::path data = fs::path(o.dir) / "data";
   if (fs::exists(data / "PG_VERSION")) return {};
+  FileLock lock(fs::path(o.dir) / "initdb.lock");
+  if (!lock.held()) {
+    return Error::stalled("cannot lock " + (fs::path(o.dir) / "initdb.lock").string() + ": " +
+                          std::strerror(errno));
+  }
+  if (fs::exists(data / "PG_VERSION")) return {};  // another process made it meanwhile
   // initdb into a scratch directory and rename, so an interrupted initdb never leaves a
   // half-made cluster where the next start would look for a finished one.
   fs::path scratch = fs::path(o.dir) / "data.initdb";

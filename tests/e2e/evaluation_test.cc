@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/support/git_repo.hh"
 #include "tests/support/hydrant_process.hh"
@@ -125,6 +127,47 @@ TEST_F(EvaluationCli, CommittedJobsAreEvaluatedAndQueuedAndATriggerFollowsACommi
   auto [brc, bad] = hydrant({"trigger", "hello:nope"});
   EXPECT_EQ(brc, 1) << bad;
   EXPECT_NE(bad.find("hello:nope"), std::string::npos) << bad;
+}
+
+// The README's main command: the example's jobsets (this repository's HEAD) are evaluated and
+// their builds show as queued.
+TEST(ExampleEvaluation, TheExamplesJobsetsAreEvaluatedAndTheirBuildsQueued) {
+  testing::NixStore store;
+  store.apply();
+  testing::TempDir dir;
+  const std::string config = std::string(HYDRANT_SOURCE_DIR) + "/examples/declarative/hydrant.yaml";
+  const std::string head = testing::git(HYDRANT_SOURCE_DIR, {"rev-parse", "HEAD"});
+  const int port = testing::freePort();
+  testing::HydrantProcess run({"--config", config, "run", "--state-dir", dir / "state",
+                               "--listen", "127.0.0.1:" + std::to_string(port)},
+                              dir.path(), dir / "hydrant.log");
+  // As a user would: once it is up (its embedded Postgres belongs to `run`), ask it.
+  ASSERT_TRUE(eventually([&] { return testing::httpGet(port, "/readyz").status == 200; }, 60s,
+                         50ms))
+      << run.log();
+  auto builds = [&] {
+    auto [rc, out] = runHydrant({"--config", config, "get", "builds", "hello", "-o", "json",
+                                 "--state-dir", dir / "state"},
+                                dir.path());
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    return rc == 0 && j.is_array() ? j : nlohmann::json::array();
+  };
+  ASSERT_TRUE(eventually([&] { return builds().size() == 8; }, 90s, 200ms)) << run.log();
+  std::map<std::string, std::set<std::string>> jobs;
+  for (const auto& b : builds()) {
+    jobs[b.at("jobset")].insert(b.at("job"));
+    EXPECT_EQ(b.at("finished"), 0);
+  }
+  const std::set<std::string> expected = {"dep", "fails", "multi", "ok"};
+  EXPECT_EQ(jobs["main"], expected);
+  EXPECT_EQ(jobs["nightly"], expected);
+  auto [rc, out] = runHydrant({"--config", config, "get", "evals", "hello:main", "-o", "json",
+                               "--state-dir", dir / "state"},
+                              dir.path());
+  ASSERT_EQ(rc, 0) << out;
+  auto evals = nlohmann::json::parse(out);
+  ASSERT_EQ(evals.size(), 1u) << out;
+  EXPECT_EQ(evals[0]["jobsetevalinputs"]["src"]["revision"], head);
 }
 
 }  // namespace
