@@ -233,10 +233,10 @@ Result<std::string> JobsetInputs::checkout(const ResolvedInput& in, std::stop_to
   {
     std::lock_guard lk(mu_);
     auto it = checkouts_.find(key);
-    if (it != checkouts_.end()) {
-      auto valid = nix::validPaths({it->second}, timeout_, stop);
-      if (valid && (*valid)[0]) return it->second;
-    }
+    // A store path that is still on disk has not been garbage-collected; asking Nix would
+    // cost two processes on every evaluation.
+    std::error_code ec;
+    if (it != checkouts_.end() && fs::exists(it->second, ec)) return it->second;
   }
   const std::string dir = scratchName(scratch_dir_);
   auto exported = mirrors_.exportTree(in.git_url, in.git_rev, dir);
