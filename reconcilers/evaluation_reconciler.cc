@@ -158,11 +158,9 @@ runtime::Outcome EvaluationReconciler::reconcile(const std::string& key, std::st
   ScheduleInput in;
   in.now = nowSeconds();
   in.max_running = options_.max_concurrent;
-  std::map<int, std::optional<long long>> triggers;
   for (const auto& row : *rows) {
     in.jobsets.push_back({row.id, row.enabled, row.checkinterval, row.lastcheckedtime,
                           row.triggertime, row.last_eval_unfinished});
-    triggers[row.id] = row.triggertime;
   }
   {
     std::lock_guard lk(mu_);
@@ -170,13 +168,13 @@ runtime::Outcome EvaluationReconciler::reconcile(const std::string& key, std::st
     for (const auto& [id, f] : fetch_failures_) in.retry_after[id] = f.second;
   }
   const ScheduleDecision decision = schedule(in);
-  for (int id : decision.start) start(id, triggers[id]);
+  for (int id : decision.start) start(id);
   if (!decision.next_due) return runtime::Done{};
   const auto wait = std::chrono::seconds(std::max(1LL, *decision.next_due - in.now));
   return runtime::RequeueAfter{std::chrono::duration_cast<runtime::Duration>(wait)};
 }
 
-void EvaluationReconciler::start(int id, std::optional<long long> /*trigger*/) {
+void EvaluationReconciler::start(int id) {
   std::lock_guard lk(mu_);
   if (running_.count(id)) return;
   auto r = std::make_unique<Running>();
@@ -195,7 +193,6 @@ void EvaluationReconciler::start(int id, std::optional<long long> /*trigger*/) {
       }
       if (!st.stop_requested()) wake = wake_;
     }
-    done_cv_.notify_all();
     if (wake) wake();
   });
 }

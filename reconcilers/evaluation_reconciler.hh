@@ -10,7 +10,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,7 +74,7 @@ class EvaluationReconciler final : public runtime::Reconciler {
 
  private:
   struct Running;
-  void start(int jobset_id, std::optional<long long> trigger);
+  void start(int jobset_id);  // on a thread of its own
   EvalOutcome evaluate(int jobset_id, std::stop_token stop);
   long long nowSeconds() const;
   // Holds `id` back with capped backoff (fetch errors, database trouble); returns the unix time
@@ -89,7 +88,6 @@ class EvaluationReconciler final : public runtime::Reconciler {
   std::function<void()> wake_;
 
   mutable std::mutex mu_;
-  std::condition_variable done_cv_;
   bool cleared_stale_ = false;                       // guarded by mu_
   std::map<int, std::unique_ptr<Running>> running_;  // guarded by mu_
   std::vector<std::unique_ptr<Running>> finished_;   // guarded by mu_: threads to join
