@@ -47,8 +47,13 @@ Result<std::unique_ptr<Child>> Child::spawn(const SpawnOptions& options) {
   Result<detail::Fd> log = openLog(options, program);
   if (!log) return log.error();
 
+  Result<detail::Fd> null_out = detail::Fd();
+  if (options.discard_stdout) null_out = detail::openFd("/dev/null", O_WRONLY, 0, "open");
+  if (!null_out) return detail::cannotStart(program, null_out.error().message);
+  const int out = options.discard_stdout ? null_out->get() : log->get();
+
   detail::LaunchSpec spec{
-      options, {in->get(), log->get(), log->get()}, options.die_with_parent ? SIGTERM : 0};
+      options, {in->get(), out, log->get()}, options.die_with_parent ? SIGTERM : 0};
   const Result<pid_t> pid = detail::launch(spec);
   if (!pid) return pid.error();
   auto impl = std::make_unique<Impl>();

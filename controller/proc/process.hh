@@ -79,6 +79,7 @@ Result<RunResult> run(const RunOptions& options);
 
 struct SpawnOptions : Program {
   std::string log_file;         // stdout and stderr are appended here ("" = /dev/null)
+  bool discard_stdout = false;  // stdout goes to /dev/null instead, only stderr to log_file
   bool die_with_parent = true;  // the child gets SIGTERM if this process dies (even by kill -9)
                                 // or the thread that called spawn() exits
 };

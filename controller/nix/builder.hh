@@ -1,0 +1,141 @@
+// Building one step (one derivation) on one machine, the way Hydra's queue runner does, with
+// Nix's own programs: `nix-store --realise` in the local store for "localhost", and the same
+// command handing the build to Nix's remote-build hook (`--max-jobs 0 --builders …`) for an SSH
+// machine, which copies the inputs there, builds, and copies the outputs back. The result is a
+// Hydra step status (HYDRA.md §2.1, §6.3) plus what the outputs' nix-support files declare.
+// Copies to a machine are Nix's: its build hook takes a per-machine upload lock
+// ($NIX_STATE_DIR/current-load/<uri>.upload-lock) while it sends a step's input closure, so no
+// two steps copy to the same machine at once (after 15 minutes a waiting step copies anyway),
+// and the remote store imports each path under its own path lock; the hook also keeps
+// max_jobs slot locks per machine there. Outputs come back under the local store's path locks.
+// Thread-safe: every call is independent.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "specs/result.hh"
+
+namespace hydrant::nix {
+
+// Where a step is built: one entry of the machines file, in the terms Nix's remote-build line
+// uses (HYDRA.md §6.5), plus how to reach it.
+struct MachineTarget {
+  // "localhost" (the local store), or "ssh://[user@]host[:port][?params]" or "ssh-ng://…".
+  // The port, which Nix's URIs cannot carry, is passed to ssh as -p. Also the machine's name in
+  // messages, as written here.
+  std::string uri = "localhost";
+  std::vector<std::string> systems;  // empty: Nix's own system
+  std::string ssh_key;               // private key file; empty: ssh's default
+  std::string host_key;              // base64 of the host's public key line; empty: known_hosts
+  std::vector<std::string> supported_features;
+  std::vector<std::string> mandatory_features;
+  unsigned max_jobs = 1;  // Nix keeps this many slot locks per machine; at least 1 is used
+  // More ssh arguments ("-oConnectTimeout=5"); Nix splits NIX_SSHOPTS on blanks, so none may
+  // contain whitespace.
+  std::vector<std::string> ssh_options;
+  // Added to the URI as Nix's remote-store= and remote-program= parameters: the store the remote
+  // nix-store opens ("/root" is a chroot store) and the program ssh runs instead of nix-store.
+  std::string remote_store;
+  std::string remote_program;
+
+  bool isLocal() const { return uri == "localhost"; }
+};
+
+// Why `machine` cannot be used, or std::nullopt when it can: an unknown URI scheme, an empty
+// host, a bad port, or whitespace or characters that would break Nix's builder line.
+std::optional<std::string> machineProblem(const MachineTarget& machine);
+
+struct BuildRequest {
+  std::string drv_path;                        // a .drv in the local store
+  std::map<std::string, std::string> outputs;  // output name → store path, from the derivation
+  MachineTarget machine;
+  std::chrono::seconds timeout{36000};    // Nix's --timeout (meta.timeout); 0 = none
+  std::chrono::seconds max_silent{7200};  // Nix's --max-silent-time (meta.maxSilent); 0 = none
+  size_t max_log_size = 64 << 20;         // bytes of builder output; 0 = no limit
+  uint64_t max_output_size = 0;           // total NAR size of the outputs; 0 = no limit
+  // The step's log, bzip2-compressed (what `nix log` and Hydra store too), written through the
+  // `bzip2` program once the build has ended. While it runs, the uncompressed log grows beside
+  // it, at log_file without ".bz2". Parent directories are created. REQUIRES: ends in ".bz2".
+  std::string log_file;
+  // GC roots for the outputs (indirect roots, added by nix-store itself as the build registers
+  // them, so the garbage collector never sees them unrooted): the "out" output's root is
+  // <gc_root_dir>/<drv name>, e.g. …/abc…-hello, another output's <that>-<output name>.
+  // "" = none.
+  std::string gc_root_dir;
+  // Added to the environment of nix-store, ssh and nix (e.g. PATH, to choose which programs run).
+  std::map<std::string, std::string> env;
+};
+
+// One line of $out/nix-support/hydra-build-products (`type subtype path [defaultPath]`), or an
+// output directory when no output has that file (type "nix-build", subtype "" for "out", else
+// the output's name).
+struct BuildProduct {
+  std::string type;
+  std::string subtype;
+  std::string path;          // inside the store
+  std::string default_path;  // "" when not given
+  std::string name;          // basename of path; "" when path is the output itself
+  bool is_regular = false;   // a regular file (else a directory)
+  uint64_t file_size = 0;    // for regular files
+  std::string sha256;        // hex, for regular files; "" when it could not be computed
+};
+
+// One line of $out/nix-support/hydra-metrics: `name value [unit]`.
+struct BuildMetric {
+  std::string name;
+  double value = 0;
+  std::string unit;
+};
+
+// Hydra's step and build status codes (HYDRA.md §2.1) that a step build can produce.
+inline constexpr int kStatusSuccess = 0;
+inline constexpr int kStatusFailed = 1;
+inline constexpr int kStatusAborted = 3;
+inline constexpr int kStatusFailedWithOutput = 6;
+inline constexpr int kStatusTimedOut = 7;
+inline constexpr int kStatusLogLimitExceeded = 10;
+inline constexpr int kStatusOutputLimitExceeded = 11;
+
+struct StepResult {
+  // 0 success; 1 the builder failed; 3 aborted (machine, copy or Nix failure); 6 success, but an
+  // output has nix-support/failed; 7 timed out; 10 log limit exceeded; 11 output limit exceeded.
+  int status = kStatusAborted;
+  bool transient = false;          // not the derivation's fault: retry later or elsewhere
+  bool cacheable_failure = false;  // a permanent failure: remember the outputs as failed
+  std::string error_message;       // "" on success; else what a user reads, naming the machine
+  std::chrono::milliseconds duration{0};
+  std::map<std::string, std::string> outputs;   // name → path, when the outputs exist (0, 6, 11)
+  std::map<std::string, std::string> gc_roots;  // output name → root symlink that was created
+  std::string log_path;        // the stored log: log_file, or the uncompressed log if bzip2 failed
+  bool failed_marker = false;  // an output has nix-support/failed
+  std::vector<BuildProduct> products;
+  std::map<std::string, BuildMetric> metrics;  // by name
+  std::string release_name;                    // nix-support/hydra-release-name, trimmed
+  uint64_t size = 0;                           // total NAR size of the outputs
+  uint64_t closure_size = 0;                   // total NAR size of their closure
+};
+
+// Builds `request.drv_path` on `request.machine` (its dependencies must be valid in the local
+// store, or nix-store builds them first) and reads the outputs. A build that ran and failed,
+// timed out, or could not reach the machine is a StepResult, never an Error:
+//   local  exit 100 → 1 (cacheable); the timeout bit (101) → 7, "timed out after N seconds" or
+//          "… of silence"; the log limit → 10; anything else → 3, transient, with Nix's error;
+//   remote Nix's "build of … on … failed: …" → the same mapping of the remote cause; "cannot
+//          build on …" (connection, host key, authentication) → 3, transient, "machine <uri>:
+//          cannot connect: <reason>"; anything else (e.g. copying) → 3, transient.
+// A stop request kills the build: 3, transient, "stopped". An invalid machine: 3, transient.
+// Error (kTransient) only when the builder program cannot be started: exactly
+// "cannot start nix-store: <reason>" for a local build, "cannot start ssh: <reason>" for a remote
+// one (ssh is started once, as `ssh -V`, before handing the build to Nix, which would otherwise
+// report a missing ssh as a connection failure).
+// REQUIRES: request.log_file ends in ".bz2".
+Result<StepResult> buildStep(const BuildRequest& request, std::stop_token stop);
+
+}  // namespace hydrant::nix
