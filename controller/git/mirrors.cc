@@ -420,12 +420,23 @@ Result<MirrorCommit> openCommit(const std::string& url, const std::string& dir,
   return MirrorCommit{std::move(*repo), Commit(raw_commit)};
 }
 
-Result<Tree> treeOf(const MirrorCommit& c, const std::string& at) {
+// A commit of a mirror with its tree; `at` (" at abc1234 of URL") ends every message about it.
+struct MirrorTree {
+  MirrorCommit c;
+  Tree tree;
+  std::string at;
+};
+
+Result<MirrorTree> openTree(const std::string& url, const std::string& dir,
+                            const std::string& commit) {
+  Result<MirrorCommit> c = openCommit(url, dir, commit);
+  if (!c) return c.error();
+  std::string at = " at " + commit.substr(0, 7) + " of " + url;
   git_tree* raw_tree = nullptr;
-  if (git_commit_tree(&raw_tree, c.commit.get()) < 0) {
+  if (git_commit_tree(&raw_tree, c->commit.get()) < 0) {
     return Error::transient("git: cannot read the tree" + at + ": " + gitMessage());
   }
-  return Tree(raw_tree);
+  return MirrorTree{std::move(*c), Tree(raw_tree), std::move(at)};
 }
 
 std::string errnoText() { return std::error_code(errno, std::generic_category()).message(); }
@@ -546,13 +557,11 @@ void emptyDirectory(const std::string& dir) {
 Result<std::string> Mirrors::readFile(const std::string& url, const std::string& commit,
                                       const std::string& path) {
   initLibgit2();
-  Result<MirrorCommit> c = openCommit(url, mirrorPath(url), commit);
-  if (!c) return c.error();
-  const std::string at = " at " + commit.substr(0, 7) + " of " + url;
-  Result<Tree> tree = treeOf(*c, at);
-  if (!tree) return tree.error();
+  Result<MirrorTree> t = openTree(url, mirrorPath(url), commit);
+  if (!t) return t.error();
+  const std::string& at = t->at;
   git_tree_entry* raw_entry = nullptr;
-  if (path.empty() || git_tree_entry_bypath(&raw_entry, tree->get(), path.c_str()) < 0) {
+  if (path.empty() || git_tree_entry_bypath(&raw_entry, t->tree.get(), path.c_str()) < 0) {
     return Error::stalled(path + " not found" + at);
   }
   TreeEntry entry(raw_entry);
@@ -560,7 +569,7 @@ Result<std::string> Mirrors::readFile(const std::string& url, const std::string&
     return Error::stalled(path + " not found" + at);
   }
   git_blob* raw_blob = nullptr;
-  if (git_blob_lookup(&raw_blob, c->repo.get(), git_tree_entry_id(entry.get())) < 0) {
+  if (git_blob_lookup(&raw_blob, t->c.repo.get(), git_tree_entry_id(entry.get())) < 0) {
     return Error::transient("git: cannot read " + path + at + ": " + gitMessage());
   }
   Blob blob(raw_blob);
@@ -571,14 +580,12 @@ Result<std::string> Mirrors::readFile(const std::string& url, const std::string&
 Result<void> Mirrors::exportTree(const std::string& url, const std::string& commit,
                                  const std::string& dir) {
   initLibgit2();
-  Result<MirrorCommit> c = openCommit(url, mirrorPath(url), commit);
-  if (!c) return c.error();
-  const std::string at = " at " + commit.substr(0, 7) + " of " + url;
-  Result<Tree> tree = treeOf(*c, at);
-  if (!tree) return tree.error();
+  Result<MirrorTree> t = openTree(url, mirrorPath(url), commit);
+  if (!t) return t.error();
+  const std::string& at = t->at;
   if (Result<void> ready = prepareTarget(dir); !ready) return ready;
-  Exporter exporter{c->repo.get(), dir, at, std::nullopt};
-  const int rc = git_tree_walk(tree->get(), GIT_TREEWALK_PRE, exportEntry, &exporter);
+  Exporter exporter{t->c.repo.get(), dir, at, std::nullopt};
+  const int rc = git_tree_walk(t->tree.get(), GIT_TREEWALK_PRE, exportEntry, &exporter);
   if (rc >= 0 && !exporter.error) return {};
   emptyDirectory(dir);
   if (exporter.error) return *exporter.error;
