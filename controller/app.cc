@@ -16,6 +16,7 @@
 #include "controller/db/migrations.hh"
 #include "controller/eval_wiring.hh"
 #include "controller/git/mirrors.hh"
+#include "controller/queue_wiring.hh"
 #include "controller/log.hh"
 #include "controller/pg/embedded.hh"
 #include "controller/runtime/manager.hh"
@@ -130,9 +131,11 @@ int run(const config::Config& cfg) {
     log::error("evaluator", "{}", evals.error().message);
     return cli::kExitFailure;
   }
+  QueueWiring queue(cfg, database, clock, random);
   runtime::Manager manager(clock, random, runtime::BackoffPolicy{}, cfg.resync_interval);
   if (specs) specs->addTo(manager);
   (*evals)->addTo(manager);
+  queue.addTo(manager);
   std::vector<std::string> roles = cfg.roles.empty() ? config::knownRoles() : cfg.roles;
 
   std::atomic<db::LeaderElector*> elector_ptr{nullptr};

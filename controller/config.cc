@@ -28,6 +28,7 @@ constexpr long long kMaxDbConnections = 1000;
 constexpr long long kMaxResyncSeconds = 365LL * 24 * 60 * 60;
 constexpr unsigned long kMaxPort = 65535;
 constexpr long long kMaxConcurrentEvals = 256;
+constexpr long long kMaxLocalJobs = 1024;
 constexpr long long kMinEvalMemoryMiB = 64;
 constexpr long long kMaxEvalMemoryMiB = 1LL << 20;  // 1 TiB
 
@@ -216,6 +217,30 @@ Check setEvalMaxMemory(Config& config, const YAML::Node& node) {
   return std::nullopt;
 }
 
+Check setMachinesFile(Config& config, const YAML::Node& node) {
+  if (!node.IsScalar()) return expected("a file path", node);
+  config.machines_file = node.Scalar();
+  return std::nullopt;
+}
+
+Check setMaxJobs(Config& config, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || *value < 0 || *value > kMaxLocalJobs) {
+    return expected("an integer from 0 to " + std::to_string(kMaxLocalJobs), node);
+  }
+  config.max_jobs = static_cast<int>(*value);
+  return std::nullopt;
+}
+
+Check setUnsupportedGrace(Config& config, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || *value < 0 || *value > kMaxResyncSeconds) {
+    return expected("seconds as an integer from 0 to " + std::to_string(kMaxResyncSeconds), node);
+  }
+  config.unsupported_grace = std::chrono::seconds(*value);
+  return std::nullopt;
+}
+
 Check addRole(std::vector<std::string>& roles, const std::string& role) {
   const auto& known = knownRoles();
   if (std::find(known.begin(), known.end(), role) == known.end()) {
@@ -287,6 +312,9 @@ const std::vector<Setting>& settings() {
       {"max_concurrent_evals", setMaxConcurrentEvals},
       {"eval_timeout", setEvalTimeout},
       {"eval_max_memory", setEvalMaxMemory},
+      {"machines_file", setMachinesFile},
+      {"max_jobs", setMaxJobs},
+      {"unsupported_grace", setUnsupportedGrace},
       {"postgres_bin_dir", setPostgresBinDir},
       {"postgres_user", setPostgresUser},
   };

@@ -55,6 +55,12 @@ struct Config {
   // Address-space limit of each evaluator child, in MiB (64 .. 1 TiB); 0 = none. Applies to
   // that child only, never to the controller.
   int eval_max_memory_mib = 8192;
+  // Build machines in Nix's machines-file format, re-read when it changes. A missing file means
+  // this machine only, with max_jobs slots.
+  std::string machines_file = "/etc/nix/machines";
+  int max_jobs = 2;  // slots of this machine when there is no machines file (0..1024)
+  // A step no machine can build waits this long for one to appear, then fails (status 9).
+  std::chrono::seconds unsupported_grace{120};
   // Where the embedded Postgres' programs live.
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   // Who runs the embedded Postgres when hydrant runs as root.

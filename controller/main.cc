@@ -9,8 +9,10 @@ int main(int argc, char** argv) {
   using hydrant::cli::Command;
   hydrant::signals::blockTermination();
   const std::vector<std::string> kServerFlags = {
-      "database",           "state-dir", "listen",          "log-format",       "log-level",
-      "db-max-connections", "roles",     "resync-interval", "postgres-bin-dir", "postgres-user"};
+      "database",          "state-dir",         "listen",       "log-format",
+      "log-level",         "db-max-connections", "roles",       "resync-interval",
+      "max-concurrent-evals", "eval-timeout",   "eval-max-memory", "machines-file",
+      "max-jobs",          "unsupported-grace", "postgres-bin-dir", "postgres-user"};
   const std::vector<std::string> kDbFlags = {"database",  "state-dir",        "log-format",
                                              "log-level", "postgres-bin-dir", "postgres-user"};
   const std::vector<std::string> kClientFlags = {"database", "state-dir", "log-format",

@@ -231,22 +231,27 @@ Result<std::vector<int>> finishBuilds(WriteTx& wtx, const std::vector<BuildDone>
 }
 
 Result<std::vector<int>> failBuilds(WriteTx& wtx, const FailedStep& f) {
-  std::vector<int> all = {f.build};
+  std::vector<int> own = {f.build};
+  own.insert(own.end(), f.same_drv.begin(), f.same_drv.end());
+  std::vector<int> all = own;
   all.insert(all.end(), f.dependents.begin(), f.dependents.end());
   auto rows = wtx.tx.exec_params(
       "update builds set finished = 1, "
-      "  buildstatus = case when id = $2 then $3 else 2 end, "
+      "  buildstatus = case when id = any($2::int[]) then $3 else 2 end, "
       "  iscachedbuild = $4::int, starttime = coalesce(nullif(starttime, 0), $5::bigint), "
       "  stoptime = $6::bigint, notificationpendingsince = $6::bigint "
       "where id = any($1::int[]) and finished = 0 returning id",
-      intArray(all).literal(), f.build, f.status, f.cached ? 1 : 0,
+      intArray(all).literal(), intArray(own).literal(), f.status, f.cached ? 1 : 0,
       f.starttime ? f.starttime : f.now, f.now);
   std::vector<int> done;
   for (const auto& r : rows) done.push_back(r[0].as<int>());
   std::sort(done.begin(), done.end());
+  // Every other build that finished with it shows the failed step, propagated from `build`.
   std::vector<int> dependents;
-  for (int d : f.dependents) {
-    if (std::binary_search(done.begin(), done.end(), d)) dependents.push_back(d);
+  for (const auto& group : {f.same_drv, f.dependents}) {
+    for (int d : group) {
+      if (std::binary_search(done.begin(), done.end(), d)) dependents.push_back(d);
+    }
   }
   if (!dependents.empty()) {
     // Each dependent shows the failed step, propagated from the build it really ran for.

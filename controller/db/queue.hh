@@ -120,8 +120,8 @@ struct BuildDone {
 // were finished now.
 Result<std::vector<int>> finishBuilds(WriteTx& tx, const std::vector<BuildDone>& builds);
 
-// A step failed: `build` gets `status` (its own derivation failed) and every build in
-// `dependents` gets status 2 (dependency failed), all finished at `now`, with a BuildSteps row
+// A step failed: `build` and every build in `same_drv` get `status` (their own derivation
+// failed) and every build in `dependents` gets status 2 (dependency failed), all finished at `now`, with a BuildSteps row
 // on each dependent pointing back (propagatedfrom) at `build`; NOTIFY build_finished
 // "<build>\t<dependent>\t…", split over several notifications so that no payload exceeds
 // 7,000 bytes. Builds already finished are skipped. `cached` marks a cached failure.
@@ -129,6 +129,7 @@ struct FailedStep {
   int build = 0;
   int status = 1;
   std::vector<int> dependents;
+  std::vector<int> same_drv;  // other builds of the failed derivation itself: they get `status`
   std::string drvpath;
   std::string errormsg;
   long long starttime = 0, now = 0;

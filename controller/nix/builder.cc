@@ -145,6 +145,11 @@ std::vector<std::string> realiseCommand(const BuildRequest& r, const std::string
                                    "--option",
                                    "max-build-log-size",
                                    std::to_string(r.max_log_size),
+                                   // Like Hydra without use-substitutes: a step's inputs are
+                                   // built by steps or already valid; never ask a cache.
+                                   "--option",
+                                   "substitute",
+                                   "false",
                                    "--builders",
                                    builders,
                                    "--max-jobs",

@@ -187,8 +187,15 @@ TEST_F(QueueDb, AFailedStepFinishesItsBuildAndEveryDependent) {
   const int c = build("c");
   Notes notes(conninfo_);
   auto done = write([&](db::WriteTx& tx) {
-    return db::failBuilds(tx, {a, 1, {b, c}, "/nix/store/x-a.drv", "builder failed", 100, 130,
-                               false});
+    db::FailedStep f;
+    f.build = a;
+    f.status = 1;
+    f.dependents = {b, c};
+    f.drvpath = "/nix/store/x-a.drv";
+    f.errormsg = "builder failed";
+    f.starttime = 100;
+    f.now = 130;
+    return db::failBuilds(tx, f);
   });
   EXPECT_EQ(done, (std::vector<int>{a, b, c}));
   EXPECT_EQ(value("select string_agg(concat_ws(':', job, buildstatus, notificationpendingsince), "
@@ -201,6 +208,26 @@ TEST_F(QueueDb, AFailedStepFinishesItsBuildAndEveryDependent) {
   EXPECT_EQ(notes.take(),
             (std::vector<Note>{{"build_finished", std::to_string(a) + "\t" + std::to_string(b) +
                                                       "\t" + std::to_string(c)}}));
+}
+
+TEST_F(QueueDb, OtherBuildsOfTheFailedDerivationGetItsStatusNotDependencyFailed) {
+  const int a = build("a");
+  const int a2 = build("a2");  // another jobset's build of the same derivation
+  const int c = build("c");
+  auto done = write([&](db::WriteTx& tx) {
+    db::FailedStep f;
+    f.build = a;
+    f.status = 7;
+    f.same_drv = {a2};
+    f.dependents = {c};
+    f.drvpath = "/nix/store/x-a.drv";
+    f.now = 200;
+    return db::failBuilds(tx, f);
+  });
+  EXPECT_EQ(done, (std::vector<int>{a, a2, c}));
+  EXPECT_EQ(value("select string_agg(concat_ws(':', job, buildstatus), ' ' order by job) from "
+                  "builds"),
+            "a:7 a2:7 c:2");
 }
 
 TEST_F(QueueDb, LongDependentListsAreSplitBelowPostgresPayloadLimit) {

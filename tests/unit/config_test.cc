@@ -57,6 +57,9 @@ void expectSameConfig(const Config& actual, const Config& expected) {
   EXPECT_EQ(actual.max_concurrent_evals, expected.max_concurrent_evals);
   EXPECT_EQ(actual.eval_timeout, expected.eval_timeout);
   EXPECT_EQ(actual.eval_max_memory_mib, expected.eval_max_memory_mib);
+  EXPECT_EQ(actual.machines_file, expected.machines_file);
+  EXPECT_EQ(actual.max_jobs, expected.max_jobs);
+  EXPECT_EQ(actual.unsupported_grace, expected.unsupported_grace);
   EXPECT_EQ(actual.postgres_bin_dir, expected.postgres_bin_dir);
   EXPECT_EQ(actual.postgres_user, expected.postgres_user);
 }
@@ -150,6 +153,7 @@ TEST(KnownKeys, ListsEveryKeyInDocumentedOrder) {
             (std::vector<std::string>{"database", "state_dir", "listen", "log_format", "log_level",
                                       "db_max_connections", "roles", "resync_interval",
                                       "max_concurrent_evals", "eval_timeout", "eval_max_memory",
+                                      "machines_file", "max_jobs", "unsupported_grace",
                                       "postgres_bin_dir", "postgres_user", "projects"}));
   EXPECT_EQ(knownRoles(), (std::vector<std::string>{"specs", "evaluator", "queue", "notifier"}));
 }
@@ -173,8 +177,8 @@ TEST_P(ConfigError, SaysWhereAndWhat) {
 
 const std::string kKnownKeys =
     "database, state_dir, listen, log_format, log_level, db_max_connections, roles, "
-    "resync_interval, max_concurrent_evals, eval_timeout, eval_max_memory, postgres_bin_dir, "
-    "postgres_user, projects";
+    "resync_interval, max_concurrent_evals, eval_timeout, eval_max_memory, machines_file, "
+    "max_jobs, unsupported_grace, postgres_bin_dir, postgres_user, projects";
 const std::string kKnownRoles = "specs, evaluator, queue, notifier";
 
 INSTANTIATE_TEST_SUITE_P(
@@ -302,6 +306,9 @@ TEST(ConfigFlag, EveryKeyHasAFlagThatAgreesWithTheFile) {
       {"max_concurrent_evals", "2"},
       {"eval_timeout", "30"},
       {"eval_max_memory", "512"},
+      {"machines_file", "/etc/hydrant/machines"},
+      {"max_jobs", "4"},
+      {"unsupported_grace", "30"},
       {"postgres_bin_dir", "/pg/bin"},
       {"postgres_user", "pg"},
   };
@@ -385,7 +392,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "--verbose: unknown option; known options: --database, --state-dir, "
                       "--listen, --log-format, --log-level, --db-max-connections, --roles, "
                       "--resync-interval, --max-concurrent-evals, --eval-timeout, "
-                      "--eval-max-memory, --postgres-bin-dir, --postgres-user"}),
+                      "--eval-max-memory, --machines-file, --max-jobs, --unsupported-grace, "
+                      "--postgres-bin-dir, --postgres-user"}),
     [](const testing::TestParamInfo<FlagErrorCase>& info) { return info.param.name; });
 
 TEST(ConfigLoadFile, ReadsTheFile) {

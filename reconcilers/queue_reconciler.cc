@@ -1,0 +1,637 @@
+#include "reconcilers/queue_reconciler.hh"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "controller/db/database.hh"
+#include "controller/log.hh"
+#include "controller/nix/builder.hh"
+#include "controller/nix/derivation_io.hh"
+#include "controller/nix/nix.hh"
+
+namespace hydrant::reconcilers {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr auto kMachinesFileCheck = std::chrono::seconds(30);
+constexpr auto kStoreQueryTimeout = std::chrono::minutes(5);
+
+std::string baseName(const std::string& path) { return fs::path(path).filename().string(); }
+
+// Where a step's log goes: <log_dir>/<first two characters>/<rest>.bz2, like Hydra's layout.
+std::string logFileFor(const std::string& dir, const std::string& drv) {
+  const std::string base = baseName(drv);
+  return (fs::path(dir) / base.substr(0, 2) / (base.substr(2) + ".bz2")).string();
+}
+
+nix::MachineTarget targetOf(const Machine& m) {
+  nix::MachineTarget t;
+  t.uri = m.uri;
+  t.systems = m.systems;
+  t.ssh_key = m.ssh_key;
+  t.host_key = m.host_key;
+  t.supported_features = m.supported_features;
+  t.mandatory_features = m.mandatory_features;
+  t.max_jobs = std::max(1u, m.max_jobs);
+  return t;
+}
+
+bool connectionTrouble(const std::string& message) {
+  return message.find("cannot connect") != std::string::npos ||
+         message.find("cannot start ssh") != std::string::npos;
+}
+
+}  // namespace
+
+QueueReconciler::QueueReconciler(db::Database& db, runtime::Clock& clock, QueueOptions options)
+    : db_(db),
+      clock_(clock),
+      options_(std::move(options)),
+      unsupported_(options_.unsupported_grace) {}
+
+QueueReconciler::~QueueReconciler() { stopAll(); }
+
+void QueueReconciler::setWake(std::function<void()> wake) {
+  std::lock_guard lk(mu_);
+  wake_ = std::move(wake);
+}
+
+size_t QueueReconciler::runningSteps() const {
+  std::lock_guard lk(mu_);
+  return running_.size();
+}
+
+UnixTime QueueReconciler::nowSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+}
+
+void QueueReconciler::stopAll() {
+  std::vector<std::unique_ptr<Running>> all;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [drv, r] : running_) {
+      r->thread.request_stop();
+      all.push_back(std::move(r));
+    }
+    running_.clear();
+    for (auto& r : finished_) all.push_back(std::move(r));
+    finished_.clear();
+    // The next leader (maybe this process again) starts from the database.
+    graph_ = StepGraph();
+    builds_.clear();
+    extras_.clear();
+    step_drvs_.clear();
+    cleaned_up_ = false;
+  }
+  all.clear();  // joins
+}
+
+runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_token stop) {
+  if (key != kKey) return runtime::Done{};
+  std::vector<std::unique_ptr<Running>> to_join;
+  bool clean_up = false;
+  {
+    std::lock_guard lk(mu_);
+    to_join.swap(finished_);
+    clean_up = !cleaned_up_;
+  }
+  to_join.clear();
+  if (clean_up) {
+    // Steps a previous leader left busy are aborted; their builds are still queued and get
+    // their steps again below.
+    int aborted = 0;
+    auto r = db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
+      auto n = db::abortBusySteps(tx, nowSeconds());
+      if (!n) return n.error();
+      aborted = *n;
+      return {};
+    });
+    if (!r) return r.error();
+    if (aborted > 0) log::info("queue", "{} step(s) left running earlier will be redone", aborted);
+    auto shares = db_.read<std::vector<db::JobsetShares>>(
+        [](db::ReadTx& tx) { return db::jobsetShares(tx); });
+    if (!shares) return shares.error();
+    auto times = db_.read<std::vector<db::StepTime>>([&](db::ReadTx& tx) {
+      return db::stepTimesSince(tx, nowSeconds() - ShareAccount::kDefaultWindow);
+    });
+    if (!times) return times.error();
+    std::lock_guard lk(mu_);
+    for (const auto& s : *shares) shares_.setShares(s.id, s.schedulingshares);
+    for (const auto& t : *times) {
+      const JobsetId j = t.jobset_id;
+      shares_.add(std::span<const JobsetId>(&j, 1), t.starttime, static_cast<double>(t.seconds));
+    }
+    cleaned_up_ = true;
+  }
+  loadMachines();
+  if (auto r = loadNewBuilds(stop); !r) return r.error();
+  if (stop.stop_requested()) return runtime::Done{};
+  std::optional<UnixTime> wake_at;
+  dispatchPass(wake_at);
+  const UnixTime now = nowSeconds();
+  auto wait = std::chrono::duration_cast<runtime::Duration>(kMachinesFileCheck);
+  if (wake_at) {
+    wait = std::min(wait, std::chrono::duration_cast<runtime::Duration>(
+                              std::chrono::seconds(std::max<UnixTime>(1, *wake_at - now))));
+  }
+  return runtime::RequeueAfter{wait};
+}
+
+void QueueReconciler::loadMachines() {
+  std::string stamp = "none";
+  std::string text;
+  if (!options_.machines_file.empty()) {
+    struct stat st {};
+    if (::stat(options_.machines_file.c_str(), &st) == 0) {
+      stamp = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
+              ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_ino);
+      std::ifstream in(options_.machines_file);
+      std::ostringstream buf;
+      buf << in.rdbuf();
+      text = buf.str();
+    }
+  }
+  std::lock_guard lk(mu_);
+  if (stamp == machines_stamp_ && !machines_.empty()) return;
+  std::vector<Machine> parsed;
+  if (stamp == "none") {
+    parsed.push_back(defaultLocalMachine(options_.local_system, options_.local_max_jobs,
+                                         options_.local_features));
+  } else {
+    auto r = parseMachinesFile(text, options_.local_system, options_.machines_file);
+    if (!r) {
+      log::error("queue", "{} (keeping the previous machines)", r.error().message);
+      machines_stamp_ = stamp;
+      if (machines_.empty()) {
+        parsed.push_back(defaultLocalMachine(options_.local_system, options_.local_max_jobs,
+                                             options_.local_features));
+      } else {
+        return;
+      }
+    } else {
+      parsed = std::move(*r);
+    }
+  }
+  // Machines keep their load and backoff across a reload; those that left stay, disabled,
+  // while their steps finish.
+  std::vector<MachineSlot> next;
+  for (const auto& m : parsed) {
+    MachineSlot slot;
+    slot.state.machine = m;
+    for (const auto& old : machines_) {
+      if (old.state.machine.uri == m.uri) {
+        slot = old;
+        slot.state.machine = m;
+        slot.state.enabled = true;
+      }
+    }
+    next.push_back(slot);
+  }
+  for (const auto& old : machines_) {
+    const bool kept = std::any_of(next.begin(), next.end(), [&](const MachineSlot& s) {
+      return s.state.machine.uri == old.state.machine.uri;
+    });
+    if (!kept && old.state.current_jobs > 0) {
+      next.push_back(old);
+      next.back().state.enabled = false;
+    }
+  }
+  machines_ = std::move(next);
+  machines_stamp_ = stamp;
+  log::info("queue", "{} machine(s)", machines_.size());
+}
+
+Result<void> QueueReconciler::loadNewBuilds(std::stop_token stop) {
+  auto queued = db_.read<std::vector<db::QueuedBuild>>(
+      [](db::ReadTx& tx) { return db::queuedBuilds(tx); });
+  if (!queued) return queued.error();
+  std::vector<db::QueuedBuild> fresh;
+  {
+    std::lock_guard lk(mu_);
+    std::set<int> in_db;
+    for (const auto& b : *queued) {
+      in_db.insert(b.id);
+      if (!builds_.count(b.id)) fresh.push_back(b);
+    }
+    // Builds that left the queue (cancelled, deleted): their steps go with them.
+    for (auto it = builds_.begin(); it != builds_.end();) {
+      if (in_db.count(it->first) == 0) {
+        graph_.removeBuild(it->first);
+        it = builds_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (fresh.empty()) return {};
+
+  // Read every new build's closure (what the graph does not know yet), then ask the store once
+  // which outputs are valid and the database once which failed before.
+  struct Pending {
+    db::QueuedBuild build;
+    std::vector<nix::ClosureEntry> closure;
+    std::string missing;  // why the build cannot be built at all
+  };
+  std::vector<Pending> pending;
+  std::set<std::string> paths;
+  for (auto& b : fresh) {
+    if (stop.stop_requested()) return Error::transient("stopped");
+    Pending p{b, {}, ""};
+    auto closure = nix::readClosure(b.drvpath, [this](const std::string& drv) {
+      std::lock_guard lk(mu_);
+      return graph_.hasStep(drv);
+    });
+    if (!closure) {
+      p.missing = closure.error().message;
+    } else {
+      p.closure = std::move(*closure);
+      for (const auto& e : p.closure) {
+        for (const auto& [name, out] : e.derivation.outputs) {
+          if (!out.path.empty()) paths.insert(out.path);
+        }
+      }
+    }
+    pending.push_back(std::move(p));
+  }
+  const std::vector<std::string> all(paths.begin(), paths.end());
+  auto valid = nix::validPaths(all, kStoreQueryTimeout, stop);
+  if (!valid) return valid.error();
+  std::set<std::string> valid_set;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if ((*valid)[i]) valid_set.insert(all[i]);
+  }
+  std::vector<std::string> unbuilt;
+  for (const auto& p : all) {
+    if (!valid_set.count(p)) unbuilt.push_back(p);
+  }
+  auto failed = db_.read<std::vector<std::string>>(
+      [&](db::ReadTx& tx) { return db::failedPaths(tx, unbuilt); });
+  if (!failed) return failed.error();
+  const std::set<std::string> failed_set(failed->begin(), failed->end());
+
+  std::vector<db::BuildDone> cached;
+  std::vector<db::FailedStep> failures;
+  const UnixTime now = nowSeconds();
+  {
+    std::lock_guard lk(mu_);
+    for (auto& p : pending) {
+      const db::QueuedBuild& b = p.build;
+      if (!p.missing.empty()) {
+        // The derivation is gone (garbage-collected): Hydra aborts such a build.
+        db::FailedStep f;
+        f.build = b.id;
+        f.status = 3;
+        f.drvpath = b.drvpath;
+        f.errormsg = p.missing;
+        f.starttime = f.now = now;
+        failures.push_back(std::move(f));
+        continue;
+      }
+      std::vector<ClosureStep> steps;
+      bool previous_failure = false, own_failure = false;
+      for (const auto& e : p.closure) {
+        ClosureStep c;
+        c.info.drv_path = e.drv_path;
+        c.info.system = e.derivation.platform;
+        c.info.required_features = e.derivation.requiredSystemFeatures();
+        c.info.prefer_local = e.derivation.preferLocalBuild();
+        c.built = true;
+        for (const auto& [name, out] : e.derivation.outputs) {
+          c.info.output_paths.push_back(out.path);
+          if (out.path.empty() || !valid_set.count(out.path)) c.built = false;
+          if (failed_set.count(out.path)) {
+            previous_failure = true;
+            if (e.drv_path == b.drvpath) own_failure = true;
+          }
+        }
+        for (const auto& [in, outs] : e.derivation.input_drvs) c.input_drvs.push_back(in);
+        if (!c.built && !extras_.count(e.drv_path)) {
+          StepExtra x;
+          x.id = next_step_id_++;
+          for (const auto& [name, out] : e.derivation.outputs) x.outputs[name] = out.path;
+          step_drvs_[x.id] = e.drv_path;
+          extras_[e.drv_path] = std::move(x);
+        }
+        steps.push_back(std::move(c));
+      }
+      if (previous_failure) {
+        // A cached failure: its outputs (or a dependency's) failed for good before.
+        db::FailedStep f;
+        f.build = b.id;
+        f.status = own_failure ? 1 : 2;
+        f.drvpath = b.drvpath;
+        f.errormsg = "cached failure of an earlier build";
+        f.starttime = f.now = now;
+        f.cached = true;
+        failures.push_back(std::move(f));
+        continue;
+      }
+      builds_[b.id] = b;
+      if (graph_.addBuild(b.id, b.drvpath, steps)) {
+        builds_.erase(b.id);
+        cached.push_back({b.id, 0, true, now, now, std::nullopt, std::nullopt, std::nullopt,
+                          {}, {}});
+      }
+    }
+  }
+  if (cached.empty() && failures.empty()) return {};
+  return db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
+    if (auto r = db::finishBuilds(tx, cached); !r) return r.error();
+    for (const auto& f : failures) {
+      if (auto r = db::failBuilds(tx, f); !r) return r.error();
+    }
+    return {};
+  });
+}
+
+std::optional<db::FailedStep> QueueReconciler::failedStep(const std::string& drv, int status,
+                                                          const std::string& message,
+                                                          UnixTime start, UnixTime now) {
+  const std::vector<int> own = graph_.buildsOf(drv);
+  const std::vector<int> builds = graph_.markFailed(drv);
+  for (int b : builds) builds_.erase(b);
+  if (builds.empty()) return std::nullopt;
+  db::FailedStep f;
+  f.build = builds.front();
+  f.status = status;
+  f.drvpath = drv;
+  f.errormsg = message;
+  f.starttime = start;
+  f.now = now;
+  for (int b : builds) {
+    if (b == f.build) continue;
+    if (std::find(own.begin(), own.end(), b) != own.end()) {
+      f.same_drv.push_back(b);
+    } else {
+      f.dependents.push_back(b);
+    }
+  }
+  return f;
+}
+
+int QueueReconciler::recordBuildFor(const std::string& drv) const {
+  // Prefer a build whose own derivation this is (Hydra sends build_started for it).
+  auto own = graph_.buildsOf(drv);
+  if (!own.empty()) return own.front();
+  auto needing = graph_.buildsNeeding(drv);
+  return needing.empty() ? 0 : needing.front();
+}
+
+void QueueReconciler::dispatchPass(std::optional<UnixTime>& wake_at) {
+  std::lock_guard lk(mu_);
+  const UnixTime now = nowSeconds();
+  shares_.prune(now);
+  DispatchInputBuilder in(now);
+  for (const auto& m : machines_) in.addMachine(m.state);
+  std::vector<std::string> drvs;
+  for (const auto& drv : graph_.runnable()) {
+    const StepInfo* info = graph_.step(drv);
+    const StepExtra& x = extras_.at(drv);
+    RunnableStep s;
+    s.id = x.id;
+    s.kind = in.kind(info->system, info->required_features, info->prefer_local);
+    s.retry_after = x.retry_after;
+    std::vector<JobsetId> jobsets;
+    bool first = true;
+    for (int id : graph_.buildsNeeding(drv)) {
+      const db::QueuedBuild& b = builds_.at(id);
+      s.global_priority = first ? static_cast<int>(b.globalpriority)
+                                : std::max(s.global_priority, static_cast<int>(b.globalpriority));
+      s.build_priority = first ? b.priority : std::max(s.build_priority, b.priority);
+      s.lowest_build = first ? b.id : std::min(s.lowest_build, b.id);
+      if (std::find(jobsets.begin(), jobsets.end(), b.jobset_id) == jobsets.end()) {
+        jobsets.push_back(b.jobset_id);
+      }
+      first = false;
+    }
+    in.addStep(s, jobsets);
+    drvs.push_back(drv);
+  }
+  if (drvs.empty()) {
+    unsupported_.update({}, now);
+    return;
+  }
+  const DispatchInput input = in.take();
+  const DispatchResult result = dispatch(input, shares_);
+  wake_at = result.wake_at;
+  std::vector<StepId> unsupported;
+  for (auto i : result.unsupported) unsupported.push_back(input.steps[i].id);
+  auto report = unsupported_.update(unsupported, now);
+  if (report.next_deadline && (!wake_at || *report.next_deadline < *wake_at)) {
+    wake_at = report.next_deadline;
+  }
+  for (const auto& a : result.assignments) {
+    const std::string drv = drvs[a.step];
+    graph_.setRunning(drv, true);
+    machines_[a.machine].state.current_jobs += 1;
+    auto r = std::make_unique<Running>();
+    Running* raw = r.get();
+    running_[drv] = std::move(r);
+    const size_t machine = a.machine;
+    raw->thread = std::jthread([this, drv, machine](std::stop_token st) {
+      runStep(drv, machine, st);
+    });
+  }
+  if (!report.fail_now.empty()) {
+    std::vector<StepId> ids = report.fail_now;
+    // Failing takes database writes: done by a thread of its own so the lock is not held.
+    auto r = std::make_unique<Running>();
+    Running* raw = r.get();
+    finished_.push_back(std::move(r));
+    raw->thread = std::jthread([this, ids](std::stop_token) { failUnsupported(ids); });
+  }
+}
+
+void QueueReconciler::failUnsupported(const std::vector<StepId>& ids) {
+  std::vector<db::FailedStep> failures;
+  const UnixTime now = nowSeconds();
+  std::function<void()> wake;
+  {
+    std::lock_guard lk(mu_);
+    for (StepId id : ids) {
+      auto it = step_drvs_.find(id);
+      if (it == step_drvs_.end() || !graph_.hasStep(it->second) ||
+          graph_.running(it->second)) {
+        continue;
+      }
+      const std::string drv = it->second;
+      const StepInfo* info = graph_.step(drv);
+      std::string message = "unsupported system type '" + info->system + "'";
+      if (!info->required_features.empty()) {
+        message += " with features";
+        for (const auto& f : info->required_features) message += " " + f;
+      }
+      auto f = failedStep(drv, 9, message, now, now);
+      if (!f) continue;
+      failures.push_back(std::move(*f));
+      log::warn("queue", "{}: {}", baseName(drv), message);
+    }
+    wake = wake_;
+  }
+  if (failures.empty()) return;
+  auto r = db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
+    for (const auto& f : failures) {
+      if (auto x = db::failBuilds(tx, f); !x) return x.error();
+    }
+    return {};
+  });
+  if (!r) log::error("queue", "cannot record unsupported steps: {}", r.error().message);
+  if (wake) wake();
+}
+
+void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
+                              std::stop_token stop) {
+  nix::BuildRequest req;
+  int record = 0;
+  bool top_level = false;
+  std::string system;
+  Machine machine;
+  {
+    std::lock_guard lk(mu_);
+    record = recordBuildFor(drv);
+    const db::QueuedBuild& b = builds_.at(record);
+    top_level = b.drvpath == drv;
+    req.drv_path = drv;
+    req.outputs = extras_.at(drv).outputs;
+    machine = machines_[machine_index].state.machine;
+    req.machine = targetOf(machine);
+    req.timeout = std::chrono::seconds(b.timeout);
+    req.max_silent = std::chrono::seconds(b.maxsilent);
+    req.max_log_size = options_.max_log_size;
+    system = graph_.step(drv)->system;
+  }
+  req.log_file = logFileFor(options_.log_dir, drv);
+  req.gc_root_dir = options_.gc_roots_dir;
+  std::error_code ec;
+  fs::create_directories(fs::path(req.log_file).parent_path(), ec);
+  fs::create_directories(req.gc_root_dir, ec);
+
+  const UnixTime start = nowSeconds();
+  int nr = 0;
+  auto started = db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
+    auto n = db::startStep(tx, {record, drv, system, machine.uri, start, top_level});
+    if (!n) return n.error();
+    nr = *n;
+    return {};
+  });
+  nix::StepResult result;
+  if (!started) {
+    result.transient = true;
+    result.error_message = "cannot record the step: " + started.error().message;
+  } else {
+    log::info("queue", "building {} on {}", baseName(drv), machine.uri);
+    auto built = nix::buildStep(req, stop);
+    if (built) {
+      result = std::move(*built);
+    } else {
+      result.transient = true;
+      result.error_message = built.error().message;
+    }
+  }
+  if (stop.stop_requested()) return;  // the step stays busy; the next leader redoes it
+  const UnixTime end = nowSeconds();
+  const bool success = !result.transient && (result.status == nix::kStatusSuccess ||
+                                             result.status == nix::kStatusFailedWithOutput);
+
+  std::vector<db::BuildDone> done;
+  std::optional<db::FailedStep> failure;
+  std::vector<std::string> failed_paths;
+  std::function<void()> wake;
+  {
+    std::lock_guard lk(mu_);
+    auto& slot = machines_[machine_index];
+    if (slot.state.current_jobs > 0) slot.state.current_jobs -= 1;
+    graph_.setRunning(drv, false);
+    std::vector<JobsetId> jobsets;
+    for (int id : graph_.buildsNeeding(drv)) {
+      const int j = builds_.at(id).jobset_id;
+      if (std::find(jobsets.begin(), jobsets.end(), j) == jobsets.end()) jobsets.push_back(j);
+    }
+    if (started) shares_.add(jobsets, start, static_cast<double>(end - start));
+    if (success) {
+      slot.consecutive_failures = 0;
+      auto built = graph_.markBuilt(drv);
+      for (int id : built.finished_builds) {
+        db::BuildDone d;
+        d.id = id;
+        d.status = result.failed_marker ? nix::kStatusFailedWithOutput : nix::kStatusSuccess;
+        d.starttime = start;
+        d.stoptime = end;
+        if (!result.release_name.empty()) d.releasename = result.release_name;
+        d.size = static_cast<long long>(result.size);
+        d.closuresize = static_cast<long long>(result.closure_size);
+        for (const auto& p : result.products) {
+          db::BuildProduct bp{p.type, p.subtype, p.path, p.name, p.default_path,
+                              std::nullopt, std::nullopt};
+          if (p.is_regular) bp.filesize = static_cast<long long>(p.file_size);
+          if (!p.sha256.empty()) bp.sha256hash = p.sha256;
+          d.products.push_back(bp);
+        }
+        for (const auto& [name, m] : result.metrics) d.metrics.push_back({m.name, m.unit, m.value});
+        done.push_back(std::move(d));
+        builds_.erase(id);
+      }
+      extras_.erase(drv);
+    } else {
+      StepExtra& x = extras_.at(drv);
+      std::optional<UnixTime> retry;
+      if (result.transient) {
+        x.tries += 1;
+        const double u = options_.random ? options_.random() : 0.5;
+        retry = stepRetryAt(options_.retry, x.tries, end, u);
+        if (connectionTrouble(result.error_message)) {
+          slot.consecutive_failures = nextConsecutiveFailures(
+              options_.machine_backoff, slot.consecutive_failures, slot.last_failure, end);
+          slot.last_failure = end;
+          slot.state.disabled_until =
+              disabledUntil(options_.machine_backoff, slot.consecutive_failures, end, u);
+        }
+      }
+      if (retry) {
+        x.retry_after = *retry;
+        log::warn("queue", "{} on {} failed (try {}; again at {}): {}", baseName(drv),
+                  machine.uri, x.tries, *retry, result.error_message);
+      } else {
+        failure = failedStep(drv, result.transient ? nix::kStatusAborted : result.status,
+                             result.error_message, start, end);
+        if (result.cacheable_failure) {
+          for (const auto& [name, path] : x.outputs) failed_paths.push_back(path);
+        }
+        extras_.erase(drv);
+      }
+    }
+    wake = wake_;
+  }
+  auto r = db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
+    if (started) {
+      auto f = db::finishStep(
+          tx, {record, nr, result.transient ? nix::kStatusAborted : result.status,
+               result.error_message, end, 0, result.outputs, result.log_path});
+      if (!f) return f.error();
+    }
+    if (auto f = db::finishBuilds(tx, done); !f) return f.error();
+    if (failure) {
+      if (auto f = db::failBuilds(tx, *failure); !f) return f.error();
+    }
+    return db::addFailedPaths(tx, failed_paths);
+  });
+  if (!r) log::error("queue", "cannot record {}: {}", baseName(drv), r.error().message);
+  {
+    std::lock_guard lk(mu_);
+    auto it = running_.find(drv);
+    if (it != running_.end()) {
+      finished_.push_back(std::move(it->second));
+      running_.erase(it);
+    }
+  }
+  if (wake) wake();
+}
+
+}  // namespace hydrant::reconcilers

@@ -1,0 +1,120 @@
+// QueueReconciler: builds what evaluations queued (HYDRA.md §6), as one reconciler. Its one key,
+// "queue", stands for a pass: load the queued builds the graph does not know yet (their .drv
+// closures, which outputs are already valid, which failed before), forget builds that left the
+// queue, run the dispatcher over the runnable steps and the machines, and start each assigned
+// step on a thread of its own. A finished step updates the graph, finishes the builds it
+// completes or fails (with Hydra's statuses and notifications), charges its jobsets' shares,
+// and asks for the next pass. Transient failures are retried with backoff, on another machine
+// when there is one; a machine that cannot be reached is backed off. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/db/queue.hh"
+#include "controller/runtime/clock.hh"
+#include "controller/runtime/reconciler.hh"
+#include "reconcilers/dispatch_timing.hh"
+#include "reconcilers/dispatcher.hh"
+#include "reconcilers/share_account.hh"
+#include "reconcilers/step_graph.hh"
+
+namespace hydrant::db {
+class Database;
+}
+
+namespace hydrant::reconcilers {
+
+struct QueueOptions {
+  std::string machines_file;  // Nix's format; "" or a missing file: this machine only
+  std::string local_system;   // e.g. "x86_64-linux"
+  unsigned local_max_jobs = 2;
+  std::vector<std::string> local_features;
+  std::string log_dir;       // <state_dir>/logs: step logs, compressed
+  std::string gc_roots_dir;  // <state_dir>/gcroots: roots of successful outputs
+  long long unsupported_grace = UnsupportedTracker::kDefaultGrace;
+  StepRetryPolicy retry;
+  MachineBackoffPolicy machine_backoff;
+  size_t max_log_size = 64 << 20;
+  std::function<double()> random;
+};
+
+class QueueReconciler final : public runtime::Reconciler {
+ public:
+  static constexpr const char* kKey = "queue";
+  static constexpr const char* kWakeChannel = "hydrant_queue_wake";
+
+  QueueReconciler(db::Database& db, runtime::Clock& clock, QueueOptions options);
+  ~QueueReconciler() override;  // stops and joins running steps
+
+  std::string_view kind() const override { return "queue"; }
+  runtime::Outcome reconcile(const std::string& key, std::stop_token stop) override;
+  Result<std::vector<std::string>> listKeys() override { return std::vector<std::string>{kKey}; }
+
+  void setWake(std::function<void()> wake);
+  // Role lost or shutting down: running steps are stopped (their builders killed) and joined;
+  // their builds stay queued and the steps are redone by the next leader.
+  void stopAll();
+
+  // For tests: steps running now, and whether the queue is idle (nothing queued or running).
+  size_t runningSteps() const;
+
+ private:
+  struct StepExtra {
+    StepId id = 0;
+    std::map<std::string, std::string> outputs;  // name → path
+    int tries = 0;                               // transient failures so far
+    UnixTime retry_after = 0;
+  };
+  struct MachineSlot {
+    MachineState state;
+    int consecutive_failures = 0;
+    std::optional<UnixTime> last_failure;
+  };
+  struct Running {
+    std::jthread thread;
+  };
+
+  Result<void> loadNewBuilds(std::stop_token stop);
+  void loadMachines();
+  void dispatchPass(std::optional<UnixTime>& wake_at);
+  void failUnsupported(const std::vector<StepId>& ids);
+  void runStep(const std::string& drv, size_t machine, std::stop_token stop);
+  UnixTime nowSeconds() const;
+  int recordBuildFor(const std::string& drv) const;  // REQUIRES: mu_ held
+  // Takes `drv` and every build that needs it out of the graph; the failure to record for them.
+  // REQUIRES: mu_ held.
+  std::optional<db::FailedStep> failedStep(const std::string& drv, int status,
+                                           const std::string& message, UnixTime start,
+                                           UnixTime now);
+
+  db::Database& db_;
+  runtime::Clock& clock_;
+  const QueueOptions options_;
+
+  mutable std::mutex mu_;
+  std::function<void()> wake_;                     // guarded by mu_
+  bool cleaned_up_ = false;                        // guarded by mu_
+  StepGraph graph_;                                // guarded by mu_
+  std::map<int, db::QueuedBuild> builds_;          // guarded by mu_
+  std::map<std::string, StepExtra> extras_;        // guarded by mu_: by drv path
+  std::map<StepId, std::string> step_drvs_;        // guarded by mu_
+  StepId next_step_id_ = 1;                        // guarded by mu_
+  std::vector<MachineSlot> machines_;              // guarded by mu_
+  std::string machines_stamp_;                     // guarded by mu_: file mtime/size seen
+  ShareAccount shares_;                            // guarded by mu_
+  UnsupportedTracker unsupported_;                 // guarded by mu_
+  std::map<std::string, std::unique_ptr<Running>> running_;  // guarded by mu_: by drv
+  std::vector<std::unique_ptr<Running>> finished_;           // guarded by mu_: to join
+};
+
+}  // namespace hydrant::reconcilers
