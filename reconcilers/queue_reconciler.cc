@@ -115,20 +115,24 @@ runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_to
     });
     if (!r) return r.error();
     if (aborted > 0) log::info("queue", "{} step(s) left running earlier will be redone", aborted);
-    auto shares = db_.read<std::vector<db::JobsetShares>>(
-        [](db::ReadTx& tx) { return db::jobsetShares(tx); });
-    if (!shares) return shares.error();
     auto times = db_.read<std::vector<db::StepTime>>([&](db::ReadTx& tx) {
       return db::stepTimesSince(tx, nowSeconds() - ShareAccount::kDefaultWindow);
     });
     if (!times) return times.error();
     std::lock_guard lk(mu_);
-    for (const auto& s : *shares) shares_.setShares(s.id, s.schedulingshares);
     for (const auto& t : *times) {
       const JobsetId j = t.jobset_id;
       shares_.add(std::span<const JobsetId>(&j, 1), t.starttime, static_cast<double>(t.seconds));
     }
     cleaned_up_ = true;
+  }
+  // Shares are re-read every pass (one small query): a spec change takes effect at once.
+  auto shares = db_.read<std::vector<db::JobsetShares>>(
+      [](db::ReadTx& tx) { return db::jobsetShares(tx); });
+  if (!shares) return shares.error();
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& s : *shares) shares_.setShares(s.id, s.schedulingshares);
   }
   loadMachines();
   if (auto r = loadNewBuilds(stop); !r) return r.error();
