@@ -4,6 +4,7 @@
 
 #include "controller/git/mirrors.hh"
 #include "controller/runtime/manager.hh"
+#include "reconcilers/generated_reconciler.hh"
 #include "reconcilers/project_reconciler.hh"
 #include "reconcilers/source_reconciler.hh"
 #include "reconcilers/spec_reader.hh"
@@ -20,6 +21,7 @@ SpecsWiring::SpecsWiring(const config::Config& config, db::Database& database,
   reconcilers::RootSource root{p.url, p.ref, p.file, p.inline_projects, "hydrant.yaml"};
   source_ = std::make_shared<reconcilers::SourceReconciler>(database, *reader_, root, poll);
   projects_ = std::make_shared<reconcilers::ProjectReconciler>(database, *reader_, poll);
+  generated_ = std::make_shared<reconcilers::GeneratedJobsetsReconciler>(database);
 }
 
 SpecsWiring::~SpecsWiring() = default;
@@ -33,6 +35,13 @@ void SpecsWiring::addTo(runtime::Manager& manager) {
                1,
                {}});
   manager.add({"specs", projects_, {"projects_changed"}, {}, 2, {}});
+  // A finished `.jobsets` build brings its project's generated jobsets.
+  manager.add({"specs", generated_, {"build_finished"},
+               [](const std::string&, const std::string& payload) -> Key {
+                 return reconcilers::GeneratedJobsetsReconciler::keyOf(payload);
+               },
+               1,
+               {}});
 }
 
 }  // namespace hydrant

@@ -22,6 +22,7 @@ namespace hydrant::reconcilers {
 class SpecReader;
 class SourceReconciler;
 class ProjectReconciler;
+class GeneratedJobsetsReconciler;
 }  // namespace hydrant::reconcilers
 
 namespace hydrant {
@@ -44,6 +45,7 @@ class SpecsWiring {
   std::unique_ptr<reconcilers::SpecReader> reader_;
   std::shared_ptr<reconcilers::SourceReconciler> source_;
   std::shared_ptr<reconcilers::ProjectReconciler> projects_;
+  std::shared_ptr<reconcilers::GeneratedJobsetsReconciler> generated_;
 };
 
 }  // namespace hydrant
