@@ -159,7 +159,7 @@ TEST(ExampleDeclarative, ItsJobsetsAreReadyAtTheRepositorysCommit) {
                               dir.path());
   ASSERT_EQ(rc, 0) << out;
   auto [grc, json] = runHydrant(
-      {"--config", config, "get", "jobsets", "-o", "json", "--state-dir", dir / "state"},
+      {"--config", config, "get", "jobsets", "hello", "-o", "json", "--state-dir", dir / "state"},
       dir.path());
   ASSERT_EQ(grc, 0) << json;
   auto jobsets = nlohmann::json::parse(json);

@@ -165,6 +165,36 @@ TEST(ExampleEvaluation, TheExamplesJobsetsAreEvaluatedQueuedAndBuilt) {
   const std::map<std::string, int> expected = {{"dep", 0}, {"fails", 1}, {"multi", 0}, {"ok", 0}};
   EXPECT_EQ(status["main"], expected);
   EXPECT_EQ(status["nightly"], expected);
+  // The generated-mode project: its `.jobsets` build wrote two jobsets, which were evaluated
+  // and built in turn.
+  auto generated = [&] {
+    auto [rc, out] = runHydrant({"--config", config, "get", "builds", "generated", "-o", "json",
+                                 "--state-dir", dir / "state"},
+                                dir.path());
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    std::map<std::string, int> jobs;  // jobset:job → status (-1 while queued)
+    if (rc != 0 || !j.is_array()) return jobs;
+    for (const auto& b : j) {
+      jobs[b.at("jobset").get<std::string>() + ":" + b.at("job").get<std::string>()] =
+          b.at("buildstatus").is_null() ? -1 : b.at("buildstatus").get<int>();
+    }
+    return jobs;
+  };
+  const std::map<std::string, int> all_built = {
+      {".jobsets:jobsets", 0}, {"large:greeting", 0}, {"small:greeting", 0}};
+  ASSERT_TRUE(eventually([&] { return generated() == all_built; }, 60s, 200ms)) << run.log();
+  auto [grc, gout] = runHydrant({"--config", config, "get", "jobsets", "generated", "-o", "json",
+                                 "--state-dir", dir / "state"},
+                                dir.path());
+  ASSERT_EQ(grc, 0) << gout;
+  auto jobsets = nlohmann::json::parse(gout);
+  ASSERT_EQ(jobsets.size(), 3u) << gout;
+  EXPECT_EQ(jobsets[0]["name"], ".jobsets");
+  EXPECT_EQ(jobsets[0]["status"]["conditions"][0]["reason"], "Generated") << jobsets[0];
+  EXPECT_EQ(jobsets[1]["name"], "large");
+  EXPECT_EQ(jobsets[1]["description"], "the large variant, generated for generated at " +
+                                           head.substr(0, 7));
+
   auto [rc, out] = runHydrant({"--config", config, "get", "evals", "hello:main", "-o", "json",
                                "--state-dir", dir / "state"},
                               dir.path());
