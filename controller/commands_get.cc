@@ -1,9 +1,9 @@
-// `hydrant get projects|jobsets|evals|builds`. Declared in controller/commands.hh.
-#include <time.h>
-
+// `hydrant get projects|jobsets|evals|builds|machines`. Declared in controller/commands.hh.
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
+#include <map>
 #include <optional>
 
 #include "controller/command_session.hh"
@@ -11,6 +11,9 @@
 #include "controller/db/database.hh"
 #include "controller/db/evals.hh"
 #include "controller/db/projects.hh"
+#include "controller/db/steps.hh"
+#include "controller/db/system_status.hh"
+#include "controller/runtime/clock.hh"
 #include "controller/views.hh"
 
 namespace hydrant::commands {
@@ -33,17 +36,6 @@ std::string oneLine(const std::string& message) {
   if (nl >= end) return message.substr(0, end);
   const auto more = std::count(message.begin() + nl, message.begin() + end, '\n');
   return message.substr(0, nl) + " (+" + std::to_string(more) + " more)";
-}
-
-// Unix seconds as "2024-05-01 12:00:00" (UTC), for a table cell.
-std::string utcTime(long long unix_seconds) {
-  const time_t t = static_cast<time_t>(unix_seconds);
-  struct tm parts {};
-  char buf[32];
-  if (gmtime_r(&t, &parts) == nullptr || strftime(buf, sizeof buf, "%F %T", &parts) == 0) {
-    return std::to_string(unix_seconds);
-  }
-  return buf;
 }
 
 void printTable(const Table& rows) {
@@ -138,31 +130,100 @@ int getEvals(Session& s, const Scope& scope, bool json, int limit) {
   Table rows = {{"ID", "TIME (UTC)", "BUILDS", "CHECKOUT", "EVAL", "INPUTS", "ERRORS"}};
   for (const auto& e : *evals) {
     out.push_back(views::eval(e));
-    rows.push_back({std::to_string(e.id), utcTime(e.timestamp), std::to_string(e.builds.size()),
-                    std::to_string(e.checkouttime) + "s", std::to_string(e.evaltime) + "s",
-                    inputsCell(e), e.errormsg.empty() ? "-" : oneLine(e.errormsg)});
+    rows.push_back({std::to_string(e.id), views::utcTime(e.timestamp),
+                    std::to_string(e.builds.size()), std::to_string(e.checkouttime) + "s",
+                    std::to_string(e.evaltime) + "s", inputsCell(e),
+                    e.errormsg.empty() ? "-" : oneLine(e.errormsg)});
   }
   print(json, out, rows);
   return cli::kExitOk;
 }
 
+struct BuildsWithSteps {
+  std::vector<db::BuildView> builds;
+  std::map<int, std::vector<db::StepView>> steps;  // by build id
+};
+
 int getBuilds(Session& s, const Scope& scope, bool json, int limit) {
-  auto builds = s.db->read<std::vector<db::BuildView>>(
-      [&](db::ReadTx& tx) -> Result<std::vector<db::BuildView>> {
-        if (auto found = requireExists(tx, scope.project, scope.jobset); !found) {
-          return found.error();
-        }
-        return db::listBuilds(tx, scope.project, scope.jobset, limit);
-      });
-  if (!builds) return fail(builds.error().message);
+  auto found = s.db->read<BuildsWithSteps>([&](db::ReadTx& tx) -> Result<BuildsWithSteps> {
+    if (auto exists = requireExists(tx, scope.project, scope.jobset); !exists) {
+      return exists.error();
+    }
+    auto builds = db::listBuilds(tx, scope.project, scope.jobset, limit);
+    if (!builds) return builds.error();
+    std::vector<int> ids;
+    for (const auto& b : *builds) ids.push_back(b.id);
+    auto steps = db::stepsOfBuilds(tx, ids);
+    if (!steps) return steps.error();
+    return BuildsWithSteps{std::move(*builds), std::move(*steps)};
+  });
+  if (!found) return fail(found.error().message);
   nlohmann::json out = nlohmann::json::array();
-  Table rows = {{"ID", "JOBSET", "JOB", "SYSTEM", "STATUS", "QUEUED (UTC)", "NIXNAME"}};
-  for (const auto& b : *builds) {
-    out.push_back(views::build(b));
+  Table rows = {{"ID", "JOBSET", "JOB", "SYSTEM", "STATUS", "STEPS", "QUEUED (UTC)", "NIXNAME"}};
+  const std::vector<db::StepView> none;
+  for (const auto& b : found->builds) {
+    auto it = found->steps.find(b.id);
+    const std::vector<db::StepView>& steps = it == found->steps.end() ? none : it->second;
+    out.push_back(views::build(b, steps));
     rows.push_back({std::to_string(b.id), b.jobset, b.job, b.system, views::buildStatusLabel(b),
-                    utcTime(b.timestamp), b.nixname.empty() ? "-" : b.nixname});
+                    views::stepsSummary(steps), views::utcTime(b.timestamp),
+                    b.nixname.empty() ? "-" : b.nixname});
   }
   print(json, out, rows);
+  return cli::kExitOk;
+}
+
+// For the FEATURES column: "kvm,big-parallel", "kvm (mandatory: benchmark)" or "-".
+std::string featuresCell(const views::MachineStatus& m) {
+  auto join = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+    return out;
+  };
+  std::string cell = join(m.supported_features);
+  if (!m.mandatory_features.empty()) {
+    cell +=
+        (cell.empty() ? "" : " ") + std::string("(mandatory: ") + join(m.mandatory_features) + ")";
+  }
+  return cell.empty() ? "-" : cell;
+}
+
+// "1", "2.5": a speed factor without trailing zeros.
+std::string speedCell(double speed) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", speed);
+  return buf;
+}
+
+int getMachines(Session& s, bool json) {
+  auto stored = s.db->read<std::optional<std::string>>(
+      [](db::ReadTx& tx) { return db::systemStatus(tx, views::kMachinesStatusKey); });
+  if (!stored) return fail(stored.error().message);
+  if (!*stored) {
+    const char* kNone = "no machine status yet (is `hydrant run` with the queue role running?)";
+    if (json) {
+      std::printf("%s\n", nlohmann::json::object().dump(2).c_str());
+      std::fprintf(stderr, "hydrant: %s\n", kNone);
+    } else {
+      std::printf("%s\n", kNone);
+    }
+    return cli::kExitOk;
+  }
+  auto status = views::parseMachinesStatus(**stored);
+  if (!status) return fail(status.error().message);
+  const runtime::SystemClock clock;
+  const long long now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+  Table rows = {{"MACHINE", "SYSTEMS", "JOBS", "SPEED", "FEATURES", "STATE"}};
+  for (const auto& m : status->machines) {
+    std::string systems;
+    for (const auto& sys : m.systems) systems += (systems.empty() ? "" : ",") + sys;
+    rows.push_back({m.uri, systems.empty() ? "-" : systems,
+                    std::to_string(m.current_jobs) + "/" + std::to_string(m.max_jobs),
+                    speedCell(m.speed_factor), featuresCell(m), views::machineStateLabel(m, now)});
+  }
+  print(json, views::machines(*status), rows);
+  if (!json) std::printf("updated %s UTC\n", views::utcTime(status->updated).c_str());
   return cli::kExitOk;
 }
 
@@ -209,17 +270,18 @@ int getProjects(Session& s, bool json, const std::optional<std::string>& project
 
 int get(const cli::Invocation& inv) {
   setupClientLogging(inv.config);
-  if (inv.operands.empty()) {
-    return fail("get: say what: projects, jobsets, evals or builds", cli::kExitUsage);
-  }
+  const std::string kinds = "projects, jobsets, evals, builds or machines";
+  if (inv.operands.empty()) return fail("get: say what: " + kinds, cli::kExitUsage);
   const std::string what = inv.operands[0];
   const bool runs = what == "evals" || what == "builds";
-  if (!runs && what != "projects" && what != "jobsets") {
-    return fail("get: unknown kind \"" + what + "\" (projects, jobsets, evals or builds)",
-                cli::kExitUsage);
+  if (!runs && what != "projects" && what != "jobsets" && what != "machines") {
+    return fail("get: unknown kind \"" + what + "\" (" + kinds + ")", cli::kExitUsage);
   }
   if (!runs && inv.options.count("limit") != 0) {
     return fail("get: --limit applies to evals and builds", cli::kExitUsage);
+  }
+  if (what == "machines" && inv.operands.size() > 1) {
+    return fail("get machines: unexpected argument \"" + inv.operands[1] + "\"", cli::kExitUsage);
   }
   std::optional<Scope> scope;
   if (runs) {
@@ -234,6 +296,7 @@ int get(const cli::Invocation& inv) {
   const bool json = inv.option("output", "table") == "json";
   if (what == "evals") return getEvals(*s, *scope, json, *limit);
   if (what == "builds") return getBuilds(*s, *scope, json, *limit);
+  if (what == "machines") return getMachines(*s, json);
   std::optional<std::string> project;
   if (inv.operands.size() > 1) project = inv.operands[1];
   if (what == "jobsets") return getJobsets(*s, json, project);

@@ -47,18 +47,31 @@ int main(int argc, char** argv) {
         {"revision", 0, true, "a branch, tag or commit of the project's git input", {}},
         {"path", 0, true, "a local working tree holding the spec file", {}},
         {"file", 0, true, "the spec file's path (default: the project's declarative file)", {}}}},
-      {"get", "list projects, jobsets, evaluations or builds",
+      {"get", "list projects, jobsets, evaluations, builds or machines",
        "Usage: hydrant get projects|jobsets [PROJECT] [-o json]\n"
        "       hydrant get evals PROJECT:JOBSET [-o json] [--limit N]\n"
-       "       hydrant get builds PROJECT[:JOBSET] [-o json] [--limit N]\n\n"
+       "       hydrant get builds PROJECT[:JOBSET] [-o json] [--limit N]\n"
+       "       hydrant get machines [-o json]\n\n"
        "Prints a table, or with -o json the objects with Hydra's JSON API field names.\n"
        "Projects and jobsets carry a status: {observed_revision, conditions}. Evaluations\n"
        "(those with new builds, newest first) are Hydra's /eval/ID objects plus errormsg;\n"
-       "builds (newest first) are Hydra's /build/ID objects plus iscurrent. Exit 1 when\n"
-       "the project or jobset does not exist.",
+       "builds (newest first) are Hydra's /build/ID objects plus iscurrent and steps\n"
+       "(the table's STEPS column counts them, and those running, failed or aborted).\n"
+       "Machines are those the running queue last reported, with their load and backoff;\n"
+       "-o json gives Hydra's /machines object, keyed by machine URI. Exit 1 when the\n"
+       "project or jobset does not exist.",
        kClientFlags, 2, [](const auto& inv) { return hydrant::commands::get(inv); },
        {kOutputTable,
         {"limit", 0, true, "evals and builds: at most N, newest first (default 100)", {}}}},
+      {"log", "print a build's log",
+       "Usage: hydrant log BUILD [--step N]\n\nPrints the log of build BUILD (an id from `hydrant "
+       "get builds`): of the step\nthat failed it, else of the step that built its own "
+       "derivation (or, while that\nhas not started, of its latest step). --step N prints "
+       "step N's log instead\n(the steps are in `hydrant get builds -o json`). Logs are read "
+       "from\n<state_dir>/logs, so run it where the queue runs. Exit 1 when there is no such\n"
+       "build or step, the build has no steps, or the log file is missing.",
+       kClientFlags, 1, [](const auto& inv) { return hydrant::commands::showLog(inv); },
+       {{"step", 0, true, "print the log of step N of the build", {}}}},
       {"trigger", "reconcile PROJECT (or the projects file) now, or evaluate PROJECT:JOBSET",
        "Usage: hydrant trigger [PROJECT]\n       hydrant trigger PROJECT:JOBSET [--force]\n\n"
        "Notifies the running hydrant: with PROJECT, that project's spec is read\nagain; "

@@ -8,10 +8,13 @@
 #include <sstream>
 
 #include "controller/db/database.hh"
+#include "controller/db/system_status.hh"
 #include "controller/log.hh"
+#include "controller/logs.hh"
 #include "controller/nix/builder.hh"
 #include "controller/nix/derivation_io.hh"
 #include "controller/nix/nix.hh"
+#include "controller/views.hh"
 
 namespace hydrant::reconcilers {
 
@@ -27,8 +30,7 @@ std::string baseName(const std::string& path) { return fs::path(path).filename()
 
 // Where a step's log goes: <log_dir>/<first two characters>/<rest>.bz2, like Hydra's layout.
 std::string logFileFor(const std::string& dir, const std::string& drv) {
-  const std::string base = baseName(drv);
-  return (fs::path(dir) / base.substr(0, 2) / (base.substr(2) + ".bz2")).string();
+  return logs::stepLogPath(dir, drv);
 }
 
 nix::MachineTarget targetOf(const Machine& m) {
@@ -139,6 +141,7 @@ runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_to
   if (stop.stop_requested()) return runtime::Done{};
   std::optional<UnixTime> wake_at;
   dispatchPass(wake_at);
+  publishMachines();
   const UnixTime now = nowSeconds();
   auto wait = std::chrono::duration_cast<runtime::Duration>(kMachinesFileCheck);
   if (wake_at) {
@@ -378,6 +381,39 @@ std::optional<db::FailedStep> QueueReconciler::failedStep(const std::string& drv
     }
   }
   return f;
+}
+
+void QueueReconciler::publishMachines() {
+  views::MachinesStatus status;
+  std::string machines;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& m : machines_) {
+      views::MachineStatus s;
+      s.uri = m.state.machine.uri;
+      s.systems = m.state.machine.systems;
+      s.supported_features = m.state.machine.supported_features;
+      s.mandatory_features = m.state.machine.mandatory_features;
+      s.max_jobs = static_cast<int>(m.state.machine.max_jobs);
+      s.speed_factor = m.state.machine.speed_factor;
+      s.current_jobs = static_cast<int>(m.state.current_jobs);
+      s.enabled = m.state.enabled;
+      s.disabled_until = m.state.disabled_until;
+      s.consecutive_failures = m.consecutive_failures;
+      status.machines.push_back(std::move(s));
+    }
+    machines = views::machinesStatusDocument(status);  // without the time: what changed
+    const UnixTime now = nowSeconds();
+    if (machines == published_machines_ && now - published_at_ < 60) return;
+    published_machines_ = machines;
+    published_at_ = now;
+    status.updated = now;
+  }
+  auto w = db_.withWrite([&](db::WriteTx& tx) {
+    return db::setSystemStatus(tx, views::kMachinesStatusKey,
+                               views::machinesStatusDocument(status));
+  });
+  if (!w) log::warn("queue", "cannot publish the machines' status: {}", w.error().message);
 }
 
 int QueueReconciler::recordBuildFor(const std::string& drv) const {

@@ -88,6 +88,9 @@ class QueueReconciler final : public runtime::Reconciler {
   void loadMachines();
   void dispatchPass(std::optional<UnixTime>& wake_at);
   void failUnsupported(const std::vector<StepId>& ids);
+  // Writes the machines' load and backoff for `hydrant get machines` when they changed (and at
+  // least every minute, so readers can tell a live queue from a stale one).
+  void publishMachines();
   void runStep(const std::string& drv, size_t machine, std::stop_token stop);
   UnixTime nowSeconds() const;
   int recordBuildFor(const std::string& drv) const;  // REQUIRES: mu_ held
@@ -114,6 +117,8 @@ class QueueReconciler final : public runtime::Reconciler {
   ShareAccount shares_;                            // guarded by mu_
   UnsupportedTracker unsupported_;                 // guarded by mu_
   std::map<std::string, std::unique_ptr<Running>> running_;  // guarded by mu_: by drv
+  std::string published_machines_;                          // guarded by mu_
+  UnixTime published_at_ = 0;                               // guarded by mu_
   std::vector<std::unique_ptr<Running>> finished_;           // guarded by mu_: to join
 };
 

@@ -231,4 +231,7 @@ struct BuildView {
 Result<std::vector<BuildView>> listBuilds(ReadTx& tx, const std::string& project,
                                           const std::optional<std::string>& jobset, int limit);
 
+// Build `id`, or nullopt when there is none.
+Result<std::optional<BuildView>> buildById(ReadTx& tx, int id);
+
 }  // namespace hydrant::db

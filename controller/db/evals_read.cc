@@ -1,5 +1,6 @@
 // Read-only queries over evaluations and builds: what `build` and `eval` inputs resolve to, and
-// the lists `hydrant get evals` / `get builds` print. Declared in controller/db/evals.hh.
+// the lists `hydrant get evals` / `get builds` print, and the build `hydrant log` shows. Declared
+// in controller/db/evals.hh.
 #include <map>
 
 #include "controller/db/arrays.hh"
@@ -36,6 +37,44 @@ void attachEvalDetails(pqxx::transaction_base& tx, std::vector<EvalView>& evals)
     by_id.at(r[0].as<int>())->inputs[r[1].as<std::string>()] = {
         r[2].as<std::string>(), optText(r[3]), optText(r[4]), optText(r[5]), optInt(r[6])};
   }
+}
+
+constexpr const char* kBuildViewSelect =
+    "select b.id, j.project, j.name, b.job, b.finished, b.buildstatus, b.timestamp, "
+    "  b.drvpath, b.system, coalesce(b.nixname, ''), b.priority, coalesce(b.iscurrent, 0) "
+    "from builds b join jobsets j on j.id = b.jobset_id ";
+
+// Builds from rows of kBuildViewSelect, in the rows' order, with their outputs (one more query).
+std::vector<BuildView> buildViews(pqxx::transaction_base& tx, const pqxx::result& rows) {
+  std::vector<BuildView> out;
+  out.reserve(rows.size());
+  ArrayParam ids;
+  for (const auto& r : rows) {
+    BuildView b;
+    b.id = r[0].as<int>();
+    b.project = r[1].as<std::string>();
+    b.jobset = r[2].as<std::string>();
+    b.job = r[3].as<std::string>();
+    b.finished = r[4].as<int>() != 0;
+    b.buildstatus = optInt(r[5]);
+    b.timestamp = r[6].as<long long>();
+    b.drvpath = r[7].as<std::string>();
+    b.system = r[8].as<std::string>();
+    b.nixname = r[9].as<std::string>();
+    b.priority = r[10].as<int>();
+    b.iscurrent = r[11].as<int>() != 0;
+    ids.add(b.id);
+    out.push_back(std::move(b));
+  }
+  if (out.empty()) return out;
+  std::map<int, BuildView*> by_id;
+  for (auto& b : out) by_id[b.id] = &b;
+  for (const auto& r : tx.exec_params(
+           "select build, name, coalesce(path, '') from buildoutputs where build = any($1::int[])",
+           ids.literal())) {
+    by_id.at(r[0].as<int>())->buildoutputs[r[1].as<std::string>()] = r[2].as<std::string>();
+  }
+  return out;
 }
 
 }  // namespace
@@ -117,42 +156,18 @@ Result<std::vector<EvalView>> listEvals(ReadTx& rtx, const std::string& project,
 
 Result<std::vector<BuildView>> listBuilds(ReadTx& rtx, const std::string& project,
                                           const std::optional<std::string>& jobset, int limit) {
-  auto rows = rtx.tx.exec_params(
-      "select b.id, j.project, j.name, b.job, b.finished, b.buildstatus, b.timestamp, "
-      "  b.drvpath, b.system, coalesce(b.nixname, ''), b.priority, coalesce(b.iscurrent, 0) "
-      "from builds b join jobsets j on j.id = b.jobset_id "
-      "where j.project = $1 and ($2::text is null or j.name = $2::text) "
-      "order by b.id desc limit greatest($3::int, 0)",
-      project, jobset, limit);
-  std::vector<BuildView> out;
-  out.reserve(rows.size());
-  std::map<int, BuildView*> by_id;
-  ArrayParam ids;
-  for (const auto& r : rows) {
-    BuildView b;
-    b.id = r[0].as<int>();
-    b.project = r[1].as<std::string>();
-    b.jobset = r[2].as<std::string>();
-    b.job = r[3].as<std::string>();
-    b.finished = r[4].as<int>() != 0;
-    b.buildstatus = optInt(r[5]);
-    b.timestamp = r[6].as<long long>();
-    b.drvpath = r[7].as<std::string>();
-    b.system = r[8].as<std::string>();
-    b.nixname = r[9].as<std::string>();
-    b.priority = r[10].as<int>();
-    b.iscurrent = r[11].as<int>() != 0;
-    ids.add(b.id);
-    out.push_back(std::move(b));
-  }
-  for (auto& b : out) by_id[b.id] = &b;
-  if (out.empty()) return out;
-  for (const auto& r : rtx.tx.exec_params(
-           "select build, name, coalesce(path, '') from buildoutputs where build = any($1::int[])",
-           ids.literal())) {
-    by_id.at(r[0].as<int>())->buildoutputs[r[1].as<std::string>()] = r[2].as<std::string>();
-  }
-  return out;
+  return buildViews(rtx.tx, rtx.tx.exec_params(std::string(kBuildViewSelect) +
+                                                   "where j.project = $1 and ($2::text is null "
+                                                   "or j.name = $2::text) "
+                                                   "order by b.id desc limit greatest($3::int, 0)",
+                                               project, jobset, limit));
+}
+
+Result<std::optional<BuildView>> buildById(ReadTx& rtx, int id) {
+  auto builds =
+      buildViews(rtx.tx, rtx.tx.exec_params(std::string(kBuildViewSelect) + "where b.id = $1", id));
+  if (builds.empty()) return std::optional<BuildView>();
+  return std::optional<BuildView>(std::move(builds.front()));
 }
 
 }  // namespace hydrant::db

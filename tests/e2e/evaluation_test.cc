@@ -165,6 +165,23 @@ TEST(ExampleEvaluation, TheExamplesJobsetsAreEvaluatedQueuedAndBuilt) {
   const std::map<std::string, int> expected = {{"dep", 0}, {"fails", 1}, {"multi", 0}, {"ok", 0}};
   EXPECT_EQ(status["main"], expected);
   EXPECT_EQ(status["nightly"], expected);
+  // The failure's log, and the machine that built everything.
+  int fails_id = 0;
+  for (const auto& b : builds()) {
+    if (b.at("job") == "fails" && b.at("jobset") == "main") fails_id = b.at("id");
+  }
+  auto [lrc, log] = runHydrant({"--config", config, "log", std::to_string(fails_id),
+                                "--state-dir", dir / "state"},
+                               dir.path());
+  EXPECT_EQ(lrc, 0) << log;
+  EXPECT_NE(log.find("about to fail"), std::string::npos) << log;
+  auto [mrc, machines] = runHydrant({"--config", config, "get", "machines", "-o", "json",
+                                     "--state-dir", dir / "state"},
+                                    dir.path());
+  ASSERT_EQ(mrc, 0) << machines;
+  auto m = nlohmann::json::parse(machines, nullptr, false);
+  ASSERT_TRUE(m.contains("localhost")) << machines;
+  EXPECT_EQ(m["localhost"]["currentJobs"], 0);
   // The generated-mode project: its `.jobsets` build wrote two jobsets, which were evaluated
   // and built in turn.
   auto generated = [&] {

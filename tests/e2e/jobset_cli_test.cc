@@ -223,7 +223,8 @@ TEST_F(JobsetCli, GetBuildsJsonOfAProjectAndOfAJobset) {
                               {"iscurrent", 0},
                               {"buildoutputs",
                                {{"out", {{"path", "/nix/store/ddd-hello-2.12"}}},
-                                {"doc", {{"path", "/nix/store/eee-hello-2.12-doc"}}}}}};
+                                {"doc", {{"path", "/nix/store/eee-hello-2.12-doc"}}}}},
+                              {"steps", json::array()}};
   EXPECT_EQ(builds[2], expected_done);
 
   auto [jrc, jobset_out] = hydrant({"get", "builds", "hello:main", "-o", "json", "--limit", "1"});

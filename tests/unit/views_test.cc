@@ -8,8 +8,10 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "controller/db/evals.hh"
+#include "controller/db/steps.hh"
 
 namespace hydrant::views {
 namespace {
@@ -107,9 +109,10 @@ TEST(BuildView, FinishedBuildHasHydrasFieldsAndTypes) {
     "buildoutputs": {
       "out": { "path": "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-hello-2.12" },
       "doc": { "path": "/nix/store/cccccccccccccccccccccccccccccccc-hello-2.12-doc" }
-    }
+    },
+    "steps": []
   })");
-  EXPECT_EQ(build(finishedBuild()), expected);
+  EXPECT_EQ(build(finishedBuild(), {}), expected);
 }
 
 TEST(BuildView, QueuedBuildHasNullStatusWhateverTheColumnHolds) {
@@ -117,11 +120,80 @@ TEST(BuildView, QueuedBuildHasNullStatusWhateverTheColumnHolds) {
   b.finished = false;
   b.iscurrent = false;
   b.buildstatus = 3;
-  const json j = build(b);
+  const json j = build(b, {});
   EXPECT_EQ(j["finished"], 0);
   EXPECT_TRUE(j["buildstatus"].is_null()) << j;
   EXPECT_EQ(j["iscurrent"], 0);
 }
+
+db::StepView step(int stepnr, int busy, std::optional<int> status) {
+  db::StepView s;
+  s.build = 7;
+  s.stepnr = stepnr;
+  s.drvpath = "/nix/store/dddddddddddddddddddddddddddddddd-dep.drv";
+  s.machine = "localhost";
+  s.busy = busy;
+  s.status = status;
+  return s;
+}
+
+TEST(BuildView, StepsAreHydrasBuildStepsRowsInOrder) {
+  db::StepView done = step(1, 0, 0);
+  done.starttime = 1714564810;
+  done.stoptime = 1714564815;
+  db::StepView propagated = step(2, 0, 1);
+  propagated.machine = "";
+  propagated.drvpath = "/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-lib.drv";
+  propagated.starttime = propagated.stoptime = 1714564820;
+  propagated.errormsg = "builder failed with exit code 1";
+  propagated.propagatedfrom = 5;
+  const json expected = json::parse(R"([
+    { "stepnr": 1, "drvpath": "/nix/store/dddddddddddddddddddddddddddddddd-dep.drv",
+      "machine": "localhost", "status": 0, "busy": 0, "starttime": 1714564810,
+      "stoptime": 1714564815, "errormsg": null, "propagatedfrom": null },
+    { "stepnr": 2, "drvpath": "/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-lib.drv",
+      "machine": "", "status": 1, "busy": 0, "starttime": 1714564820, "stoptime": 1714564820,
+      "errormsg": "builder failed with exit code 1", "propagatedfrom": 5 }
+  ])");
+  EXPECT_EQ(build(finishedBuild(), {done, propagated})["steps"], expected);
+}
+
+TEST(BuildView, RunningStepHasNullStatusAndStoptime) {
+  db::StepView running = step(1, 30, std::nullopt);
+  running.starttime = 1714564810;
+  const json j = build(finishedBuild(), {running})["steps"][0];
+  EXPECT_EQ(j["busy"], 30);
+  EXPECT_TRUE(j["status"].is_null()) << j;
+  EXPECT_TRUE(j["stoptime"].is_null()) << j;
+  EXPECT_EQ(j["starttime"], 1714564810);
+}
+
+struct SummaryCase {
+  std::string name;
+  std::vector<db::StepView> steps;
+  std::string summary;
+};
+
+void PrintTo(const SummaryCase& c, std::ostream* out) { *out << c.name; }
+
+class StepsSummary : public testing::TestWithParam<SummaryCase> {};
+
+TEST_P(StepsSummary, CountsStepsAndTheOnesToLookAt) {
+  EXPECT_EQ(stepsSummary(GetParam().steps), GetParam().summary);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Steps, StepsSummary,
+    testing::Values(
+        SummaryCase{"NoSteps", {}, "0"},
+        SummaryCase{"AllSucceeded", {step(1, 0, 0), step(2, 0, 0)}, "2"},
+        SummaryCase{"OneRunning", {step(1, 0, 0), step(2, 10, std::nullopt)}, "2 (1 running)"},
+        SummaryCase{"FailedWithOutputCountsAsFailed", {step(1, 0, 6)}, "1 (1 failed)"},
+        SummaryCase{"AbortedAndRedone", {step(1, 0, 3), step(2, 0, 0)}, "2 (1 aborted)"},
+        SummaryCase{"Mixed",
+                    {step(1, 0, 4), step(2, 0, 1), step(3, 0, 7), step(4, 40, std::nullopt)},
+                    "4 (1 running, 2 failed, 1 aborted)"}),
+    [](const testing::TestParamInfo<SummaryCase>& info) { return info.param.name; });
 
 struct StatusCase {
   std::string name;
@@ -157,6 +229,115 @@ INSTANTIATE_TEST_SUITE_P(
                     StatusCase{"UnknownCode", true, 13, "status 13"},
                     StatusCase{"FinishedWithoutCode", true, std::nullopt, "finished"}),
     [](const testing::TestParamInfo<StatusCase>& info) { return info.param.name; });
+
+TEST(UtcTime, FormatsUnixSecondsInUtc) {
+  EXPECT_EQ(utcTime(1714564800), "2024-05-01 12:00:00");
+  EXPECT_EQ(utcTime(0), "1970-01-01 00:00:00");
+}
+
+MachinesStatus twoMachines() {
+  MachinesStatus s;
+  s.updated = 1714564800;
+  MachineStatus local;
+  local.uri = "localhost";
+  local.systems = {"x86_64-linux", "i686-linux"};
+  local.max_jobs = 4;
+  local.current_jobs = 2;
+  local.supported_features = {"kvm", "big-parallel"};
+  MachineStatus remote;
+  remote.uri = "ssh://builder@arm.example.org";
+  remote.systems = {"aarch64-linux"};
+  remote.max_jobs = 8;
+  remote.speed_factor = 2.5;
+  remote.mandatory_features = {"benchmark"};
+  remote.disabled_until = 1714565000;
+  remote.consecutive_failures = 2;
+  s.machines = {local, remote};
+  return s;
+}
+
+TEST(MachinesView, HydrasMachinesObjectKeyedByUri) {
+  const json expected = json::parse(R"({
+    "localhost": {
+      "systemTypes": ["x86_64-linux", "i686-linux"], "maxJobs": 4, "speedFactor": 1,
+      "supportedFeatures": ["kvm", "big-parallel"], "mandatoryFeatures": [], "currentJobs": 2,
+      "disabledUntil": 0, "consecutiveFailures": 0, "enabled": true
+    },
+    "ssh://builder@arm.example.org": {
+      "systemTypes": ["aarch64-linux"], "maxJobs": 8, "speedFactor": 2.5,
+      "supportedFeatures": [], "mandatoryFeatures": ["benchmark"], "currentJobs": 0,
+      "disabledUntil": 1714565000, "consecutiveFailures": 2, "enabled": true
+    }
+  })");
+  EXPECT_EQ(machines(twoMachines()), expected);
+  EXPECT_EQ(machines(MachinesStatus{}), json::object());
+}
+
+TEST(MachinesView, StoredDocumentHasTheQueuesFieldNamesAndReadsBack) {
+  const json doc = json::parse(machinesStatusDocument(twoMachines()));
+  EXPECT_EQ(doc["updated"], 1714564800);
+  ASSERT_EQ(doc["machines"].size(), 2u) << doc;
+  const json expected_remote = json::parse(R"({
+    "uri": "ssh://builder@arm.example.org", "systems": ["aarch64-linux"], "maxJobs": 8,
+    "speedFactor": 2.5, "supportedFeatures": [], "mandatoryFeatures": ["benchmark"],
+    "currentJobs": 0, "enabled": true, "disabledUntil": 1714565000, "consecutiveFailures": 2
+  })");
+  EXPECT_EQ(doc["machines"][1], expected_remote);
+
+  auto back = parseMachinesStatus(doc.dump());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->updated, 1714564800);
+  EXPECT_EQ(machines(*back), machines(twoMachines()));
+}
+
+TEST(MachinesView, MissingKeysTakeDefaultsButUriIsRequired) {
+  auto minimal = parseMachinesStatus(R"({"updated": 5, "machines": [{"uri": "localhost"}]})");
+  ASSERT_TRUE(minimal) << minimal.error().message;
+  ASSERT_EQ(minimal->machines.size(), 1u);
+  EXPECT_EQ(minimal->machines[0].max_jobs, 1);
+  EXPECT_TRUE(minimal->machines[0].enabled);
+  EXPECT_TRUE(minimal->machines[0].systems.empty());
+
+  for (const std::string bad : {R"({"machines": [{"maxJobs": 2}]})", R"({"updated": 1})",
+                                R"({"machines": [{"uri": 3}]})", "not json"}) {
+    auto r = parseMachinesStatus(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().cls, ErrorClass::kInvalid);
+    EXPECT_EQ(r.error().message.rfind("machine status: ", 0), 0u) << r.error().message;
+  }
+}
+
+struct StateCase {
+  std::string name;
+  bool enabled;
+  long long disabled_until;
+  int failures;
+  std::string label;
+};
+
+void PrintTo(const StateCase& c, std::ostream* out) { *out << c.name; }
+
+class MachineStateLabel : public testing::TestWithParam<StateCase> {};
+
+TEST_P(MachineStateLabel, SaysWhetherTheMachineTakesSteps) {
+  MachineStatus m;
+  m.uri = "localhost";
+  m.enabled = GetParam().enabled;
+  m.disabled_until = GetParam().disabled_until;
+  m.consecutive_failures = GetParam().failures;
+  EXPECT_EQ(machineStateLabel(m, 1714564800), GetParam().label);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    States, MachineStateLabel,
+    testing::Values(StateCase{"Ok", true, 0, 0, "ok"},
+                    StateCase{"BackoffOver", true, 1714564800, 1, "ok"},
+                    StateCase{"BackedOff", true, 1714564980, 3,
+                              "backed off until 2024-05-01 12:03:00 (3 failures)"},
+                    StateCase{"BackedOffOnce", true, 1714564860, 1,
+                              "backed off until 2024-05-01 12:01:00 (1 failure)"},
+                    StateCase{"RemovedEvenWhileBackedOff", false, 1714564980, 3, "removed"}),
+    [](const testing::TestParamInfo<StateCase>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace hydrant::views
