@@ -393,7 +393,7 @@ std::optional<Reaped> waitUntil(pid_t pid, std::chrono::steady_clock::time_point
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline || stop.stop_requested()) return std::nullopt;
     std::this_thread::sleep_for(std::min(pause, deadline - now));
-    pause = std::min<std::chrono::steady_clock::duration>(pause * 2, 20ms);
+    pause = std::min<std::chrono::steady_clock::duration>(pause * 2, 2ms);
   }
 }
 
