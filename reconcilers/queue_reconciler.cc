@@ -1,20 +1,14 @@
 #include "reconcilers/queue_reconciler.hh"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "controller/db/database.hh"
-#include "controller/db/system_status.hh"
 #include "controller/log.hh"
 #include "controller/logs.hh"
 #include "controller/nix/builder.hh"
 #include "controller/nix/derivation_io.hh"
 #include "controller/nix/nix.hh"
-#include "controller/views.hh"
 
 namespace hydrant::reconcilers {
 
@@ -151,69 +145,6 @@ runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_to
   return runtime::RequeueAfter{wait};
 }
 
-void QueueReconciler::loadMachines() {
-  std::string stamp = "none";
-  std::string text;
-  if (!options_.machines_file.empty()) {
-    struct stat st {};
-    if (::stat(options_.machines_file.c_str(), &st) == 0) {
-      stamp = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
-              ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_ino);
-      std::ifstream in(options_.machines_file);
-      std::ostringstream buf;
-      buf << in.rdbuf();
-      text = buf.str();
-    }
-  }
-  std::lock_guard lk(mu_);
-  if (stamp == machines_stamp_ && !machines_.empty()) return;
-  std::vector<Machine> parsed;
-  if (stamp == "none") {
-    parsed.push_back(defaultLocalMachine(options_.local_system, options_.local_max_jobs,
-                                         options_.local_features));
-  } else {
-    auto r = parseMachinesFile(text, options_.local_system, options_.machines_file);
-    if (!r) {
-      log::error("queue", "{} (keeping the previous machines)", r.error().message);
-      machines_stamp_ = stamp;
-      if (machines_.empty()) {
-        parsed.push_back(defaultLocalMachine(options_.local_system, options_.local_max_jobs,
-                                             options_.local_features));
-      } else {
-        return;
-      }
-    } else {
-      parsed = std::move(*r);
-    }
-  }
-  // Machines keep their load and backoff across a reload; those that left stay, disabled,
-  // while their steps finish.
-  std::vector<MachineSlot> next;
-  for (const auto& m : parsed) {
-    MachineSlot slot;
-    slot.state.machine = m;
-    for (const auto& old : machines_) {
-      if (old.state.machine.uri == m.uri) {
-        slot = old;
-        slot.state.machine = m;
-        slot.state.enabled = true;
-      }
-    }
-    next.push_back(slot);
-  }
-  for (const auto& old : machines_) {
-    const bool kept = std::any_of(next.begin(), next.end(), [&](const MachineSlot& s) {
-      return s.state.machine.uri == old.state.machine.uri;
-    });
-    if (!kept && old.state.current_jobs > 0) {
-      next.push_back(old);
-      next.back().state.enabled = false;
-    }
-  }
-  machines_ = std::move(next);
-  machines_stamp_ = stamp;
-  log::info("queue", "{} machine(s)", machines_.size());
-}
 
 Result<void> QueueReconciler::loadNewBuilds(std::stop_token stop) {
   auto queued = db_.read<std::vector<db::QueuedBuild>>(
@@ -383,38 +314,6 @@ std::optional<db::FailedStep> QueueReconciler::failedStep(const std::string& drv
   return f;
 }
 
-void QueueReconciler::publishMachines() {
-  views::MachinesStatus status;
-  std::string machines;
-  {
-    std::lock_guard lk(mu_);
-    for (const auto& m : machines_) {
-      views::MachineStatus s;
-      s.uri = m.state.machine.uri;
-      s.systems = m.state.machine.systems;
-      s.supported_features = m.state.machine.supported_features;
-      s.mandatory_features = m.state.machine.mandatory_features;
-      s.max_jobs = static_cast<int>(m.state.machine.max_jobs);
-      s.speed_factor = m.state.machine.speed_factor;
-      s.current_jobs = static_cast<int>(m.state.current_jobs);
-      s.enabled = m.state.enabled;
-      s.disabled_until = m.state.disabled_until;
-      s.consecutive_failures = m.consecutive_failures;
-      status.machines.push_back(std::move(s));
-    }
-    machines = views::machinesStatusDocument(status);  // without the time: what changed
-    const UnixTime now = nowSeconds();
-    if (machines == published_machines_ && now - published_at_ < 60) return;
-    published_machines_ = machines;
-    published_at_ = now;
-    status.updated = now;
-  }
-  auto w = db_.withWrite([&](db::WriteTx& tx) {
-    return db::setSystemStatus(tx, views::kMachinesStatusKey,
-                               views::machinesStatusDocument(status));
-  });
-  if (!w) log::warn("queue", "cannot publish the machines' status: {}", w.error().message);
-}
 
 int QueueReconciler::recordBuildFor(const std::string& drv) const {
   // Prefer a build whose own derivation this is (Hydra sends build_started for it).
