@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <nlohmann/json.hpp>
 
 #include "controller/db/database.hh"
 #include "controller/db/system_status.hh"
@@ -78,9 +79,10 @@ void QueueReconciler::loadMachines() {
   log::info("queue", "{} machine(s)", machines_.size());
 }
 
-void QueueReconciler::publishMachines() {
+void QueueReconciler::publishStatus() {
   views::MachinesStatus status;
   std::string machines;
+  nlohmann::json queue;
   {
     std::lock_guard lk(mu_);
     for (const auto& m : machines_) {
@@ -98,15 +100,33 @@ void QueueReconciler::publishMachines() {
       status.machines.push_back(std::move(s));
     }
     machines = views::machinesStatusDocument(status);  // without the time: what changed
+    nlohmann::json jobsets = nlohmann::json::array();
+    for (const auto& u : shares_.usage()) {
+      jobsets.push_back({{"jobset_id", u.jobset},
+                         {"schedulingshares", u.shares},
+                         {"seconds", u.seconds},
+                         {"shareUsed", u.share_used}});
+    }
+    queue = nlohmann::json{{"steps", nlohmann::json::parse(decisions_)}, {"jobsets", jobsets}};
     const UnixTime now = nowSeconds();
-    if (machines == published_machines_ && now - published_at_ < 60) return;
+    const std::string queue_text = queue.dump();
+    if (machines == published_machines_ && queue_text == published_queue_ &&
+        now - published_at_ < 60) {
+      return;
+    }
     published_machines_ = machines;
+    published_queue_ = queue_text;
     published_at_ = now;
     status.updated = now;
+    queue["updated"] = now;
   }
-  auto w = db_.withWrite([&](db::WriteTx& tx) {
-    return db::setSystemStatus(tx, views::kMachinesStatusKey,
-                               views::machinesStatusDocument(status));
+  auto w = db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
+    if (auto r = db::setSystemStatus(tx, views::kMachinesStatusKey,
+                                     views::machinesStatusDocument(status));
+        !r) {
+      return r;
+    }
+    return db::setSystemStatus(tx, "queue", queue.dump());
   });
   if (!w) log::warn("queue", "cannot publish the machines' status: {}", w.error().message);
 }

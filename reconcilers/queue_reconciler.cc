@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "controller/db/database.hh"
+#include "controller/db/system_status.hh"
 #include "controller/log.hh"
 #include "controller/logs.hh"
 #include "controller/nix/builder.hh"
@@ -135,7 +137,7 @@ runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_to
   if (stop.stop_requested()) return runtime::Done{};
   std::optional<UnixTime> wake_at;
   dispatchPass(wake_at);
-  publishMachines();
+  publishStatus();
   const UnixTime now = nowSeconds();
   auto wait = std::chrono::duration_cast<runtime::Duration>(kMachinesFileCheck);
   if (wake_at) {
@@ -355,6 +357,7 @@ void QueueReconciler::dispatchPass(std::optional<UnixTime>& wake_at) {
   }
   if (drvs.empty()) {
     unsupported_.update({}, now);
+    decisions_ = nlohmann::json::array().dump();
     return;
   }
   const DispatchInput input = in.take();
@@ -366,6 +369,7 @@ void QueueReconciler::dispatchPass(std::optional<UnixTime>& wake_at) {
   if (report.next_deadline && (!wake_at || *report.next_deadline < *wake_at)) {
     wake_at = report.next_deadline;
   }
+  recordDecisions(input, result, drvs);
   for (const auto& a : result.assignments) {
     const std::string drv = drvs[a.step];
     graph_.setRunning(drv, true);
@@ -386,6 +390,25 @@ void QueueReconciler::dispatchPass(std::optional<UnixTime>& wake_at) {
     finished_.push_back(std::move(r));
     raw->thread = std::jthread([this, ids](std::stop_token) { failUnsupported(ids); });
   }
+}
+
+void QueueReconciler::recordDecisions(const DispatchInput& input, const DispatchResult& result,
+                                      const std::vector<std::string>& drvs) {
+  // Why each runnable step does (not) start, for `hydrant get queue` and the status pages; the
+  // first kMaxDecisions in dispatch order, then the unsupported ones.
+  constexpr size_t kMaxDecisions = 1000;
+  nlohmann::json steps = nlohmann::json::array();
+  auto add = [&](std::uint32_t i) {
+    if (steps.size() >= kMaxDecisions) return;
+    const StepVerdict& v = result.verdicts[i];
+    steps.push_back({{"drvpath", drvs[i]},
+                     {"builds", graph_.buildsNeeding(drvs[i])},
+                     {"started", v.wait == StepWait::kStarted},
+                     {"reason", describe(input, i, v)}});
+  };
+  for (auto i : result.order) add(i);
+  for (auto i : result.unsupported) add(i);
+  decisions_ = steps.dump();
 }
 
 void QueueReconciler::failUnsupported(const std::vector<StepId>& ids) {

@@ -88,9 +88,13 @@ class QueueReconciler final : public runtime::Reconciler {
   void loadMachines();
   void dispatchPass(std::optional<UnixTime>& wake_at);
   void failUnsupported(const std::vector<StepId>& ids);
-  // Writes the machines' load and backoff for `hydrant get machines` when they changed (and at
-  // least every minute, so readers can tell a live queue from a stale one).
-  void publishMachines();
+  // Keeps the pass's decisions as JSON for publishStatus() to store. REQUIRES: mu_ held.
+  void recordDecisions(const DispatchInput& input, const DispatchResult& result,
+                       const std::vector<std::string>& drvs);
+  // Writes the machines' load and backoff for `hydrant get machines`, and the last dispatch
+  // decisions and share usage (systemstatus "queue"), when they changed (and at least every
+  // minute, so readers can tell a live queue from a stale one).
+  void publishStatus();
   void runStep(const std::string& drv, size_t machine, std::stop_token stop);
   UnixTime nowSeconds() const;
   int recordBuildFor(const std::string& drv) const;  // REQUIRES: mu_ held
@@ -118,6 +122,8 @@ class QueueReconciler final : public runtime::Reconciler {
   UnsupportedTracker unsupported_;                 // guarded by mu_
   std::map<std::string, std::unique_ptr<Running>> running_;  // guarded by mu_: by drv
   std::string published_machines_;                          // guarded by mu_
+  std::string decisions_ = "[]";                            // guarded by mu_: last pass's
+  std::string published_queue_;                             // guarded by mu_
   UnixTime published_at_ = 0;                               // guarded by mu_
   std::vector<std::unique_ptr<Running>> finished_;           // guarded by mu_: to join
 };

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "controller/db/database.hh"
@@ -213,6 +214,31 @@ TEST_F(Queue, APreviousFailureIsACachedFailureWithoutBuilding) {
   EXPECT_EQ(got["ok"], "0/1");  // already built: finished as cached
   // Only the unsupported one may have needed a step again (it has no outputs to reuse).
   EXPECT_LE(sql("select count(*) from buildsteps")[0][0].as<int>(), steps_before + 1);
+}
+
+TEST_F(Queue, WhyAStepIsNotBuildingAndTheShareUsageArePublished) {
+  ASSERT_EQ(evaluate(), EvalOutcome::kEvaluated);
+  runQueue(/*grace=*/3600);  // the riscv64 step waits for a machine
+  ASSERT_TRUE(eventually([&] { return unfinished() == 1; }, 60s, 50ms));
+  std::string reason;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = sql("select status from systemstatus where what = 'queue'");
+        if (r.empty()) return false;
+        auto queue = nlohmann::json::parse(r[0][0].as<std::string>());
+        for (const auto& step : queue["steps"]) {
+          if (step["drvpath"].get<std::string>().ends_with("-elsewhere.drv")) {
+            reason = step["reason"];
+            // Steps here take under a second; the jobset is listed with its shares.
+            return queue["jobsets"].size() == 1 &&
+                   queue["jobsets"][0]["schedulingshares"] == 100;
+          }
+        }
+        return false;
+      },
+      30s, 50ms))
+      << reason;
+  EXPECT_EQ(reason, "no machine for system \"riscv64-none\"");
 }
 
 }  // namespace
