@@ -39,19 +39,13 @@ Result<std::unique_ptr<EvalWiring>> EvalWiring::create(const config::Config& con
 EvalWiring::~EvalWiring() = default;
 
 void EvalWiring::addTo(runtime::Manager& manager) {
-  using Key = std::optional<std::string>;
   using reconcilers::EvaluationReconciler;
   evaluator_->setWake(
       [&manager] { manager.notify(EvaluationReconciler::kWakeChannel, ""); });
   auto evaluator = evaluator_;
-  manager.add({"evaluator",
-               evaluator_,
-               {"jobsets_changed", EvaluationReconciler::kWakeChannel},
-               [](const std::string&, const std::string&) -> Key {
-                 return std::string(EvaluationReconciler::kKey);
-               },
-               1,
-               [evaluator] { evaluator->stopAll(); }});
+  manager.add(runtime::singleKeySpec(
+      "evaluator", evaluator_, EvaluationReconciler::kKey,
+      {"jobsets_changed", EvaluationReconciler::kWakeChannel}, [evaluator] { evaluator->stopAll(); }));
 }
 
 }  // namespace hydrant

@@ -34,19 +34,14 @@ QueueWiring::QueueWiring(const config::Config& config, db::Database& database,
 QueueWiring::~QueueWiring() = default;
 
 void QueueWiring::addTo(runtime::Manager& manager) {
-  using Key = std::optional<std::string>;
   using reconcilers::QueueReconciler;
   queue_->setWake([&manager] { manager.notify(QueueReconciler::kWakeChannel, ""); });
   auto queue = queue_;
-  manager.add({"queue",
-               queue_,
-               {"builds_added", "builds_restarted", "builds_cancelled", "builds_bumped",
-                "builds_deleted", "jobset_shares_changed", QueueReconciler::kWakeChannel},
-               [](const std::string&, const std::string&) -> Key {
-                 return std::string(QueueReconciler::kKey);
-               },
-               1,
-               [queue] { queue->stopAll(); }});
+  manager.add(runtime::singleKeySpec(
+      "queue", queue_, QueueReconciler::kKey,
+      {"builds_added", "builds_restarted", "builds_cancelled", "builds_bumped", "builds_deleted",
+       "jobset_shares_changed", QueueReconciler::kWakeChannel},
+      [queue] { queue->stopAll(); }));
 }
 
 }  // namespace hydrant

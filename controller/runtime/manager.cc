@@ -100,6 +100,21 @@ Manager::Manager(Clock& clock, std::function<double()> random, BackoffPolicy bac
       backoff_(backoff),
       resync_interval_(resync_interval) {}
 
+ControllerSpec singleKeySpec(std::string role, std::shared_ptr<Reconciler> reconciler,
+                             std::string key, std::vector<std::string> channels,
+                             std::function<void()> on_stop) {
+  ControllerSpec spec;
+  spec.role = std::move(role);
+  spec.reconciler = std::move(reconciler);
+  spec.channels = std::move(channels);
+  spec.key_of = [key = std::move(key)](const std::string&, const std::string&) {
+    return std::optional<std::string>(key);
+  };
+  spec.workers = 1;
+  spec.on_stop = std::move(on_stop);
+  return spec;
+}
+
 Manager::~Manager() { stopAll(); }
 
 void Manager::add(ControllerSpec spec) {

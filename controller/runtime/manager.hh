@@ -33,6 +33,12 @@ struct ControllerSpec {
   std::function<void()> on_stop;
 };
 
+// A reconciler with a single key (a scheduling pass: the evaluator, the queue) that every
+// notification on `channels` enqueues.
+ControllerSpec singleKeySpec(std::string role, std::shared_ptr<Reconciler> reconciler,
+                             std::string key, std::vector<std::string> channels,
+                             std::function<void()> on_stop = {});
+
 struct ControllerStatus {
   std::string kind;
   std::string role;

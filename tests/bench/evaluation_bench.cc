@@ -21,7 +21,6 @@
 
 #include "controller/db/database.hh"
 #include "controller/db/evals.hh"
-#include "controller/db/listener.hh"
 #include "controller/git/mirrors.hh"
 #include "controller/nix/nix.hh"
 #include "controller/proc/process.hh"
@@ -31,6 +30,8 @@
 #include "tests/support/git_repo.hh"
 #include "tests/support/nix_store.hh"
 #include "tests/support/pg_cluster.hh"
+#include "tests/support/sql.hh"
+#include "tests/support/running_roles.hh"
 
 namespace {
 
@@ -56,11 +57,7 @@ std::string manyJobs(int n) {
 }
 
 pqxx::result sql(const std::string& conninfo, const std::string& q) {
-  pqxx::connection c(conninfo);
-  pqxx::work w(c);
-  auto r = w.exec(q);
-  w.commit();
-  return r;
+  return ht::sqlExec(conninfo, q);
 }
 
 // Whether a direct child of this process runs `name` (read from /proc).
@@ -186,21 +183,15 @@ int main(int argc, char** argv) {
   repo.commit("small.nix", manyJobs(1));
   sql(conninfo, "update jobsets set nixexprpath = 'small.nix' where id = " + std::to_string(quick));
   evaluator.evaluateNow(quick, {});
-  runtime::Manager manager(clock, [] { return 0.5; }, runtime::BackoffPolicy{}, 300s);
+  ht::RunningRoles roles(db, clock);
+  auto& manager = roles.manager();
   std::shared_ptr<reconcilers::EvaluationReconciler> shared(&evaluator, [](auto*) {});
   evaluator.setWake([&] { manager.notify(reconcilers::EvaluationReconciler::kWakeChannel, ""); });
-  manager.add({"evaluator", shared,
-               {"jobsets_changed", reconcilers::EvaluationReconciler::kWakeChannel},
-               [](const std::string&, const std::string&) -> std::optional<std::string> {
-                 return std::string(reconcilers::EvaluationReconciler::kKey);
-               },
-               1, [shared] { shared->stopAll(); }});
-  db::Listener listener(db, manager.channels(), clock, runtime::BackoffPolicy{},
-                        [&](const db::Notification& n) { manager.notify(n.channel, n.payload); },
-                        [&] { manager.resyncAll(); });
-  std::jthread listening([&](std::stop_token st) { listener.run(st); });
-  manager.startRole("evaluator");
-  while (!listener.connected()) std::this_thread::sleep_for(1ms);
+  manager.add(runtime::singleKeySpec(
+      "evaluator", shared, reconcilers::EvaluationReconciler::kKey,
+      {"jobsets_changed", reconcilers::EvaluationReconciler::kWakeChannel},
+      [shared] { shared->stopAll(); }));
+  roles.start({"evaluator"});
   std::this_thread::sleep_for(200ms);
   std::vector<double> latency;
   for (int r = 0; r < std::max(rounds * 4, 20); ++r) {
@@ -244,7 +235,5 @@ int main(int argc, char** argv) {
               "at once (goal ≤ 2: %s)\n",
               jobs, ms(Clock::now() - t0), evaluator.peakRunning(),
               evaluator.peakRunning() <= 2 ? "met" : "MISSED");
-  manager.stopAll();
-  listening.request_stop();
   return 0;
 }

@@ -12,7 +12,6 @@
 
 #include "controller/db/database.hh"
 #include "controller/db/evals.hh"
-#include "controller/db/listener.hh"
 #include "controller/git/mirrors.hh"
 #include "controller/nix/nix.hh"
 #include "controller/proc/process.hh"
@@ -24,6 +23,8 @@
 #include "tests/support/git_repo.hh"
 #include "tests/support/nix_store.hh"
 #include "tests/support/pg_cluster.hh"
+#include "tests/support/sql.hh"
+#include "tests/support/running_roles.hh"
 
 namespace {
 
@@ -45,19 +46,10 @@ std::string jobs(int n) {
 }
 
 int scalar(const std::string& conninfo, const std::string& q) {
-  pqxx::connection c(conninfo);
-  pqxx::work w(c);
-  auto r = w.exec(q);
-  w.commit();
-  return r[0][0].as<int>();
+  return ht::sqlExec(conninfo, q)[0][0].as<int>();
 }
 
-void exec(const std::string& conninfo, const std::string& q) {
-  pqxx::connection c(conninfo);
-  pqxx::work w(c);
-  w.exec(q);
-  w.commit();
-}
+void exec(const std::string& conninfo, const std::string& q) { ht::sqlExec(conninfo, q); }
 
 }  // namespace
 
@@ -86,30 +78,24 @@ int main(int argc, char** argv) {
   qo.gc_roots_dir = dir / "gcroots";
   qo.random = [] { return 0.5; };
   auto queue = std::make_shared<reconcilers::QueueReconciler>(db, clock, qo);
-  runtime::Manager manager(clock, [] { return 0.5; }, runtime::BackoffPolicy{}, 300s);
-  using Key = std::optional<std::string>;
+  ht::RunningRoles roles(db, clock);
+  auto& manager = roles.manager();
   evaluator->setWake([&] { manager.notify(reconcilers::EvaluationReconciler::kWakeChannel, ""); });
   queue->setWake([&] { manager.notify(reconcilers::QueueReconciler::kWakeChannel, ""); });
-  manager.add({"evaluator", evaluator,
-               {"jobsets_changed", reconcilers::EvaluationReconciler::kWakeChannel},
-               [](const std::string&, const std::string&) -> Key { return std::string("evaluator"); },
-               1, [evaluator] { evaluator->stopAll(); }});
-  manager.add({"queue", queue, {"builds_added", reconcilers::QueueReconciler::kWakeChannel},
-               [](const std::string&, const std::string&) -> Key { return std::string("queue"); },
-               1, [queue] { queue->stopAll(); }});
-  db::Listener listener(db, manager.channels(), clock, runtime::BackoffPolicy{},
-                        [&](const db::Notification& x) { manager.notify(x.channel, x.payload); },
-                        [&] { manager.resyncAll(); });
-  std::jthread listening([&](std::stop_token st) { listener.run(st); });
+  manager.add(runtime::singleKeySpec(
+      "evaluator", evaluator, reconcilers::EvaluationReconciler::kKey,
+      {"jobsets_changed", reconcilers::EvaluationReconciler::kWakeChannel},
+      [evaluator] { evaluator->stopAll(); }));
+  manager.add(runtime::singleKeySpec("queue", queue, reconcilers::QueueReconciler::kKey,
+                                     {"builds_added", reconcilers::QueueReconciler::kWakeChannel},
+                                     [queue] { queue->stopAll(); }));
   exec(conninfo, "insert into projects (name, displayname) values ('p', 'P')");
   exec(conninfo, "insert into jobsets (project, name, nixexprinput, nixexprpath, checkinterval, "
                  "lastcheckedtime) values ('p', 'main', 'src', 'release.nix', 0, 1)");
   exec(conninfo, "insert into jobsetinputs (project, jobset, name, type, value) values "
                  "('p', 'main', 'src', 'git', '" + repo.dir() + " main'), "
                  "('p', 'main', 'salt', 'string', 'warmup')");
-  manager.startRole("evaluator");
-  manager.startRole("queue");
-  while (!listener.connected()) std::this_thread::sleep_for(1ms);
+  roles.start({"evaluator", "queue"});
 
   std::vector<double> bare, hydrant, queue_only;
   for (int r = 0; r < rounds; ++r) {
@@ -158,7 +144,5 @@ int main(int argc, char** argv) {
   std::printf("  hydrant, trigger → all finished    %8.0f ms  (%.2fx, goal 1.25x: %s)\n", h, h / b,
               h / b <= 1.25 ? "met" : "MISSED");
   std::printf("  of which: builds queued → finished %8.0f ms\n", q);
-  manager.stopAll();
-  listening.request_stop();
   return 0;
 }

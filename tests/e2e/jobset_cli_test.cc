@@ -12,6 +12,7 @@
 
 #include "tests/support/hydrant_process.hh"
 #include "tests/support/pg_cluster.hh"
+#include "tests/support/sql.hh"
 
 namespace hydrant {
 namespace {
@@ -44,20 +45,10 @@ class JobsetCli : public ::testing::Test {
     return runHydrant(args, dir_.path());
   }
 
-  void sql(const std::string& statement) {
-    pqxx::connection c(database_);
-    pqxx::work tx(c);
-    tx.exec(statement);
-    tx.commit();
-  }
+  void sql(const std::string& statement) { testing::sqlExec(database_, statement); }
 
   // The first column of the one row `query` returns, as text ("" for null).
-  std::string value(const std::string& query) {
-    pqxx::connection c(database_);
-    pqxx::read_transaction tx(c);
-    auto field = tx.exec1(query)[0];
-    return field.is_null() ? "" : field.as<std::string>();
-  }
+  std::string value(const std::string& query) { return testing::sqlValue(database_, query); }
 
   std::string jobsetColumn(const std::string& jobset, const std::string& column) {
     return value("select " + column + " from jobsets where project = 'hello' and name = '" +

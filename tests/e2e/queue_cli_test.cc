@@ -20,6 +20,7 @@
 #include "controller/views.hh"
 #include "tests/support/hydrant_process.hh"
 #include "tests/support/pg_cluster.hh"
+#include "tests/support/sql.hh"
 
 namespace hydrant {
 namespace {
@@ -47,19 +48,9 @@ class QueueCli : public ::testing::Test {
     return runHydrant(args, dir_.path());
   }
 
-  void sql(const std::string& statement) {
-    pqxx::connection c(database_);
-    pqxx::work tx(c);
-    tx.exec(statement);
-    tx.commit();
-  }
+  void sql(const std::string& statement) { testing::sqlExec(database_, statement); }
 
-  std::string value(const std::string& query) {
-    pqxx::connection c(database_);
-    pqxx::read_transaction tx(c);
-    auto field = tx.exec1(query)[0];
-    return field.is_null() ? "" : field.as<std::string>();
-  }
+  std::string value(const std::string& query) { return testing::sqlValue(database_, query); }
 
   // A build of hello:main; finished with `status` unless it is null (queued).
   void build(int id, const std::string& drv, std::optional<int> status) {

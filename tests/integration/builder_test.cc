@@ -83,16 +83,15 @@ struct Drv {
   std::map<std::string, std::string> outputs;
 };
 
-class Builder : public ::testing::Test {
+class Builder : public testing::WithNixStore {
  protected:
   static void SetUpTestSuite() {
-    store_ = new testing::NixStore;
-    store_->apply();
-    sshd_ = new testing::Sshd(store_->storeDir());
+    WithNixStore::SetUpTestSuite();
+    sshd_ = new testing::Sshd(store().storeDir());
   }
   static void TearDownTestSuite() {
     delete sshd_;
-    delete store_;
+    WithNixStore::TearDownTestSuite();
   }
 
   // A derivation named `name` whose builder is `/bin/sh -c script`, with PATH set and
@@ -103,7 +102,7 @@ class Builder : public ::testing::Test {
     const std::string nonce =
         std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
         std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
-    const std::string file = store_->root() + "/" + name + "-" + nonce + ".nix";
+    const std::string file = store().root() + "/" + name + "-" + nonce + ".nix";
     std::ofstream(file) << "derivation {\n  name = " << nixString(name)
                         << ";\n  system = builtins.currentSystem;\n  builder = \"/bin/sh\";\n"
                         << "  PATH = \"/usr/bin:/bin\";\n  nonce = " << nixString(nonce) << ";\n"
@@ -131,8 +130,8 @@ class Builder : public ::testing::Test {
     r.outputs = drv.outputs;
     r.timeout = 120s;
     r.max_silent = 120s;
-    r.log_file = store_->root() + "/logs/" + fs::path(drv.path).filename().string() + ".bz2";
-    r.gc_root_dir = store_->root() + "/gcroots";
+    r.log_file = store().root() + "/logs/" + fs::path(drv.path).filename().string() + ".bz2";
+    r.gc_root_dir = store().root() + "/gcroots";
     return r;
   }
 
@@ -144,11 +143,9 @@ class Builder : public ::testing::Test {
 
   bool remoteAvailable() const { return sshd_->running(); }
 
-  static testing::NixStore* store_;
   static testing::Sshd* sshd_;
 };
 
-testing::NixStore* Builder::store_ = nullptr;
 testing::Sshd* Builder::sshd_ = nullptr;
 
 #define SKIP_WITHOUT_SSHD() \
@@ -295,7 +292,7 @@ TEST_F(Builder, ProductsMetricsAndReleaseNameAreRead) {
 TEST_F(Builder, MissingNixStoreCannotStart) {
   const Drv drv = instantiate("unstarted", "touch $out");
   BuildRequest r = request(drv);
-  const std::string empty = store_->root() + "/empty-bin";
+  const std::string empty = store().root() + "/empty-bin";
   fs::create_directories(empty);
   r.env["PATH"] = empty;
   const Result<StepResult> result = buildStep(r, {});
@@ -422,7 +419,7 @@ TEST_F(Builder, MissingSshCannotStart) {
   const Drv drv = instantiate("nossh", "touch $out");
   BuildRequest r = request(drv);
   r.machine.uri = "ssh://root@127.0.0.1:1";
-  const std::string empty = store_->root() + "/empty-bin";
+  const std::string empty = store().root() + "/empty-bin";
   fs::create_directories(empty);
   r.env["PATH"] = empty;
   const Result<StepResult> result = buildStep(r, {});

@@ -62,16 +62,8 @@ std::string readWhole(const std::string& path) {
   return text.str();
 }
 
-class EvaluationInputs : public ::testing::Test {
+class EvaluationInputs : public testing::WithNixStore {
  protected:
-  static void SetUpTestSuite() {
-    store_ = new testing::NixStore;
-    store_->apply();
-  }
-  static void TearDownTestSuite() {
-    delete store_;
-    store_ = nullptr;
-  }
 
   EvaluationInputs()
       : conninfo_(TestCluster::get().freshDatabase()),
@@ -175,7 +167,6 @@ class EvaluationInputs : public ::testing::Test {
         ", starttime = 1700000000, stoptime = 1700000001 where id = " + std::to_string(build_id));
   }
 
-  static testing::NixStore* store_;
   TempDir dir_;
   std::string conninfo_;
   pqxx::connection conn_;
@@ -186,8 +177,6 @@ class EvaluationInputs : public ::testing::Test {
   runtime::SystemClock clock_;
   std::unique_ptr<reconcilers::EvaluationReconciler> evaluator_;
 };
-
-testing::NixStore* EvaluationInputs::store_ = nullptr;
 
 TEST_F(EvaluationInputs, GitInputGivesRevisionAttributesAtABranchOrACommit) {
   auto release = [](const std::string& version) {
@@ -257,7 +246,7 @@ TEST_F(EvaluationInputs, StringBooleanNixAndPathInputsReachTheFunction) {
   EXPECT_EQ(usedInput("main", "yes").value, "true");
   EXPECT_EQ(usedInput("main", "tree").uri, tree);
   const std::string stored = text("select path from jobsetevalinputs where name = 'tree'");
-  EXPECT_EQ(stored.rfind(store_->storeDir() + "/", 0), 0u) << stored;
+  EXPECT_EQ(stored.rfind(store().storeDir() + "/", 0), 0u) << stored;
 
   // Nothing changed: cached. A file of the directory changed: a new evaluation.
   EXPECT_EQ(evaluate(id), EvalOutcome::kCached);

@@ -10,7 +10,6 @@
 
 #include "controller/db/database.hh"
 #include "controller/db/evals.hh"
-#include "controller/db/listener.hh"
 #include "controller/git/mirrors.hh"
 #include "controller/nix/nix.hh"
 #include "controller/runtime/clock.hh"
@@ -20,6 +19,8 @@
 #include "tests/support/git_repo.hh"
 #include "tests/support/nix_store.hh"
 #include "tests/support/pg_cluster.hh"
+#include "tests/support/sql.hh"
+#include "tests/support/running_roles.hh"
 #include "tests/support/wait.hh"
 
 namespace hydrant {
@@ -103,16 +104,8 @@ size_t count(const std::vector<std::string>& v, const std::string& what) {
   return static_cast<size_t>(std::count(v.begin(), v.end(), what));
 }
 
-class Evaluation : public ::testing::Test {
+class Evaluation : public testing::WithNixStore {
  protected:
-  static void SetUpTestSuite() {
-    store_ = new testing::NixStore;
-    store_->apply();
-  }
-  static void TearDownTestSuite() {
-    delete store_;
-    store_ = nullptr;
-  }
 
   Evaluation()
       : conninfo_(TestCluster::get().freshDatabase()),
@@ -137,13 +130,7 @@ class Evaluation : public ::testing::Test {
     return std::make_unique<EvaluationReconciler>(db_, inputs_, clock_, o);
   }
 
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(conninfo_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
+  pqxx::result sql(const std::string& q) { return testing::sqlExec(conninfo_, q); }
 
   // A legacy jobset evaluating release.nix from the repository, plus extra inputs.
   int jobset(const std::string& name, int enabled = 1, int interval = 300,
@@ -180,7 +167,6 @@ class Evaluation : public ::testing::Test {
         [](db::ReadTx& tx) { return db::listBuilds(tx, "p", std::nullopt, 1000); });
   }
 
-  static testing::NixStore* store_;
   TempDir dir_;
   std::string conninfo_;
   db::Database db_;
@@ -190,8 +176,6 @@ class Evaluation : public ::testing::Test {
   runtime::SystemClock clock_;
   std::string script_;
 };
-
-testing::NixStore* Evaluation::store_ = nullptr;
 
 TEST_F(Evaluation, FirstEvaluationQueuesEveryJobWithHydrasNotifications) {
   const int id = jobset("main");
@@ -396,38 +380,22 @@ TEST_F(Evaluation, AnUnreachableInputIsAFetchErrorThatKeepsTheTrigger) {
 // Through the manager, as `hydrant run` does it.
 class Scheduled : public Evaluation {
  protected:
-  Scheduled() : manager_(clock_, [] { return 0.5; }, runtime::BackoffPolicy{}, 300s) {}
-  // Runs `e` under the manager; the fixture owns it and stops the manager before destroying it.
+  Scheduled() : roles_(db_, clock_) {}
+  // Runs `e` under the manager, woken by the database as in `hydrant run`; the fixture owns it
+  // and stops the manager (roles_, declared after it) before destroying it.
   EvaluationReconciler& run(std::unique_ptr<EvaluationReconciler> e) {
     owned_ = std::move(e);
-    owned_->setWake([this] { manager_.notify(EvaluationReconciler::kWakeChannel, ""); });
+    auto& manager = roles_.manager();
+    owned_->setWake([&manager] { manager.notify(EvaluationReconciler::kWakeChannel, ""); });
     std::shared_ptr<EvaluationReconciler> shared(owned_.get(), [](EvaluationReconciler*) {});
-    manager_.add({"evaluator", shared, {EvaluationReconciler::kWakeChannel, "jobsets_changed"},
-                  [](const std::string&, const std::string&) -> std::optional<std::string> {
-                    return std::string(EvaluationReconciler::kKey);
-                  },
-                  1, [shared] { shared->stopAll(); }});
-    manager_.startRole("evaluator");
-    // Database notifications reach the manager as in `hydrant run`.
-    listener_ = std::make_unique<db::Listener>(
-        db_, manager_.channels(), clock_, runtime::BackoffPolicy{100ms, 2.0, 1s, 0.0},
-        [this](const db::Notification& n) { manager_.notify(n.channel, n.payload); },
-        [this] { manager_.resyncAll(); });
-    listening_ = std::jthread([this](std::stop_token st) { listener_->run(st); });
-    EXPECT_TRUE(eventually([&] { return listener_->connected(); }, 10s));
+    manager.add(runtime::singleKeySpec("evaluator", shared, EvaluationReconciler::kKey,
+                                       {EvaluationReconciler::kWakeChannel, "jobsets_changed"},
+                                       [shared] { shared->stopAll(); }));
+    roles_.start({"evaluator"});
     return *owned_;
   }
-  ~Scheduled() override {
-    if (listening_.joinable()) {
-      listening_.request_stop();
-      listening_.join();
-    }
-    manager_.stopAll();
-  }
-  std::unique_ptr<db::Listener> listener_;
-  std::jthread listening_;
-  runtime::Manager manager_;
   std::unique_ptr<EvaluationReconciler> owned_;
+  testing::RunningRoles roles_;
 };
 
 TEST_F(Scheduled, NeverMoreThanTheLimitRunAndAllFinish) {

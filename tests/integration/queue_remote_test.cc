@@ -8,7 +8,6 @@
 #include <pqxx/pqxx>
 
 #include "controller/db/database.hh"
-#include "controller/db/listener.hh"
 #include "controller/git/mirrors.hh"
 #include "controller/nix/nix.hh"
 #include "controller/queue_wiring.hh"
@@ -19,6 +18,8 @@
 #include "tests/support/git_repo.hh"
 #include "tests/support/nix_store.hh"
 #include "tests/support/pg_cluster.hh"
+#include "tests/support/sql.hh"
+#include "tests/support/running_roles.hh"
 #include "tests/support/sshd.hh"
 #include "tests/support/wait.hh"
 
@@ -40,16 +41,8 @@ in rec {
 })";
 }
 
-class RemoteQueue : public ::testing::Test {
+class RemoteQueue : public testing::WithNixStore {
  protected:
-  static void SetUpTestSuite() {
-    store_ = new testing::NixStore;
-    store_->apply();
-  }
-  static void TearDownTestSuite() {
-    delete store_;
-    store_ = nullptr;
-  }
 
   RemoteQueue()
       : conninfo_(testing::TestCluster::get().freshDatabase()),
@@ -57,7 +50,7 @@ class RemoteQueue : public ::testing::Test {
         repo_(dir_ / "repo"),
         mirrors_(dir_ / "git"),
         inputs_(mirrors_, db_, "", dir_ / "scratch", 30s),
-        manager_(clock_, [] { return 0.5; }, runtime::BackoffPolicy{}, 300s) {
+        roles_(db_, clock_) {
     repo_.commit("release.nix",
                  release(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     sql("insert into projects (name, displayname) values ('p', 'P')");
@@ -67,21 +60,7 @@ class RemoteQueue : public ::testing::Test {
     sql("insert into jobsetinputs (project, jobset, name, type, value) values ('p', 'main', "
         "'src', 'git', '" + repo_.dir() + " main')");
   }
-  ~RemoteQueue() override {
-    if (listening_.joinable()) {
-      listening_.request_stop();
-      listening_.join();
-    }
-    manager_.stopAll();
-  }
-
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(conninfo_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
+  pqxx::result sql(const std::string& q) { return testing::sqlExec(conninfo_, q); }
 
   // The sshd's machine as a machines-file line (the remote store and program in its URI).
   static std::string line(const testing::Sshd& sshd, const std::string& uri_override = "",
@@ -113,19 +92,13 @@ class RemoteQueue : public ::testing::Test {
     o.retry.jitter_seconds = 0;
     o.random = [] { return 0.5; };
     queue_ = std::make_shared<QueueReconciler>(db_, clock_, o);
-    queue_->setWake([this] { manager_.notify(QueueReconciler::kWakeChannel, ""); });
+    auto& manager = roles_.manager();
+    queue_->setWake([&manager] { manager.notify(QueueReconciler::kWakeChannel, ""); });
     auto q = queue_;
-    manager_.add({"queue", queue_, {"builds_added", QueueReconciler::kWakeChannel},
-                  [](const std::string&, const std::string&) -> std::optional<std::string> {
-                    return std::string(QueueReconciler::kKey);
-                  },
-                  1, [q] { q->stopAll(); }});
-    manager_.startRole("queue");
-    listener_ = std::make_unique<db::Listener>(
-        db_, manager_.channels(), clock_, runtime::BackoffPolicy{100ms, 2.0, 1s, 0.0},
-        [this](const db::Notification& n) { manager_.notify(n.channel, n.payload); },
-        [this] { manager_.resyncAll(); });
-    listening_ = std::jthread([this](std::stop_token st) { listener_->run(st); });
+    manager.add(runtime::singleKeySpec("queue", queue_, QueueReconciler::kKey,
+                                       {"builds_added", QueueReconciler::kWakeChannel},
+                                       [q] { q->stopAll(); }));
+    roles_.start({"queue"});
   }
 
   int unfinished() { return sql("select count(*) from builds where finished = 0")[0][0].as<int>(); }
@@ -142,7 +115,6 @@ class RemoteQueue : public ::testing::Test {
     return out;
   }
 
-  static testing::NixStore* store_;
   testing::TempDir dir_;
   std::string conninfo_;
   db::Database db_;
@@ -150,17 +122,13 @@ class RemoteQueue : public ::testing::Test {
   git::Mirrors mirrors_;
   reconcilers::JobsetInputs inputs_;
   runtime::SystemClock clock_;
-  runtime::Manager manager_;
   std::shared_ptr<QueueReconciler> queue_;
-  std::unique_ptr<db::Listener> listener_;
-  std::jthread listening_;
+  testing::RunningRoles roles_;  // after queue_: stops it before it goes
   int jobset_ = 0;
 };
 
-testing::NixStore* RemoteQueue::store_ = nullptr;
-
 TEST_F(RemoteQueue, StepsAreBuiltOnTheRemoteMachineAndTheirOutputsComeBack) {
-  testing::Sshd sshd(store_->storeDir());
+  testing::Sshd sshd(store().storeDir());
   if (!sshd.running()) GTEST_SKIP() << sshd.skipReason();
   evaluate();
   runQueue(line(sshd));  // the remote machine only
@@ -181,7 +149,7 @@ TEST_F(RemoteQueue, StepsAreBuiltOnTheRemoteMachineAndTheirOutputsComeBack) {
 }
 
 TEST_F(RemoteQueue, AnUnreachableMachineIsBackedOffAndItsStepBuiltElsewhere) {
-  testing::Sshd sshd(store_->storeDir());
+  testing::Sshd sshd(store().storeDir());
   if (!sshd.running()) GTEST_SKIP() << sshd.skipReason();
   evaluate();
   // The unreachable machine is the fastest, so the dispatcher tries it first.

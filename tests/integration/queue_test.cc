@@ -10,7 +10,6 @@
 
 #include "controller/db/database.hh"
 #include "controller/db/evals.hh"
-#include "controller/db/listener.hh"
 #include "controller/git/mirrors.hh"
 #include "controller/nix/nix.hh"
 #include "controller/queue_wiring.hh"
@@ -21,6 +20,8 @@
 #include "tests/support/git_repo.hh"
 #include "tests/support/nix_store.hh"
 #include "tests/support/pg_cluster.hh"
+#include "tests/support/sql.hh"
+#include "tests/support/running_roles.hh"
 #include "tests/support/wait.hh"
 
 namespace hydrant {
@@ -46,16 +47,8 @@ in rec {
   elsewhere = derivation { name = "elsewhere"; system = "riscv64-none"; builder = "/bin/sh"; };
 })";
 
-class Queue : public ::testing::Test {
+class Queue : public testing::WithNixStore {
  protected:
-  static void SetUpTestSuite() {
-    store_ = new testing::NixStore;
-    store_->apply();
-  }
-  static void TearDownTestSuite() {
-    delete store_;
-    store_ = nullptr;
-  }
 
   Queue()
       : conninfo_(TestCluster::get().freshDatabase()),
@@ -63,7 +56,7 @@ class Queue : public ::testing::Test {
         repo_(dir_ / "repo"),
         mirrors_(dir_ / "git"),
         inputs_(mirrors_, db_, "", dir_ / "scratch", 30s),
-        manager_(clock_, [] { return 0.5; }, runtime::BackoffPolicy{}, 300s) {
+        roles_(db_, clock_) {
     repo_.commit("release.nix", kRelease);
     sql("insert into projects (name, displayname) values ('p', 'P')");
     jobset_ = sql("insert into jobsets (project, name, nixexprinput, nixexprpath) values "
@@ -72,21 +65,7 @@ class Queue : public ::testing::Test {
     sql("insert into jobsetinputs (project, jobset, name, type, value) values ('p', 'main', "
         "'src', 'git', '" + repo_.dir() + " main')");
   }
-  ~Queue() override {
-    if (listening_.joinable()) {
-      listening_.request_stop();
-      listening_.join();
-    }
-    manager_.stopAll();
-  }
-
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(conninfo_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
+  pqxx::result sql(const std::string& q) { return testing::sqlExec(conninfo_, q); }
 
   EvalOutcome evaluate() {
     reconcilers::EvaluatorOptions o;
@@ -107,19 +86,13 @@ class Queue : public ::testing::Test {
     o.unsupported_grace = grace;
     o.random = [] { return 0.5; };
     queue_ = std::make_shared<QueueReconciler>(db_, clock_, o);
-    queue_->setWake([this] { manager_.notify(QueueReconciler::kWakeChannel, ""); });
+    auto& manager = roles_.manager();
+    queue_->setWake([&manager] { manager.notify(QueueReconciler::kWakeChannel, ""); });
     auto q = queue_;
-    manager_.add({"queue", queue_, {"builds_added", QueueReconciler::kWakeChannel},
-                  [](const std::string&, const std::string&) -> std::optional<std::string> {
-                    return std::string(QueueReconciler::kKey);
-                  },
-                  1, [q] { q->stopAll(); }});
-    manager_.startRole("queue");
-    listener_ = std::make_unique<db::Listener>(
-        db_, manager_.channels(), clock_, runtime::BackoffPolicy{100ms, 2.0, 1s, 0.0},
-        [this](const db::Notification& n) { manager_.notify(n.channel, n.payload); },
-        [this] { manager_.resyncAll(); });
-    listening_ = std::jthread([this](std::stop_token st) { listener_->run(st); });
+    manager.add(runtime::singleKeySpec("queue", queue_, QueueReconciler::kKey,
+                                       {"builds_added", QueueReconciler::kWakeChannel},
+                                       [q] { q->stopAll(); }));
+    roles_.start({"queue"});
   }
 
   std::map<std::string, std::string> statuses() {
@@ -133,7 +106,6 @@ class Queue : public ::testing::Test {
   }
   int unfinished() { return sql("select count(*) from builds where finished = 0")[0][0].as<int>(); }
 
-  static testing::NixStore* store_;
   TempDir dir_;
   std::string conninfo_;
   db::Database db_;
@@ -141,14 +113,10 @@ class Queue : public ::testing::Test {
   git::Mirrors mirrors_;
   reconcilers::JobsetInputs inputs_;
   runtime::SystemClock clock_;
-  runtime::Manager manager_;
   std::shared_ptr<QueueReconciler> queue_;
-  std::unique_ptr<db::Listener> listener_;
-  std::jthread listening_;
+  testing::RunningRoles roles_;  // after queue_: stops it before it goes
   int jobset_ = 0;
 };
-
-testing::NixStore* Queue::store_ = nullptr;
 
 TEST_F(Queue, EvaluatedJobsAreBuiltWithHydrasStatuses) {
   ASSERT_EQ(evaluate(), EvalOutcome::kEvaluated);

@@ -6,6 +6,8 @@
 // thread.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +35,24 @@ class NixStore {
  private:
   std::string root_;
   std::map<std::string, std::optional<std::string>> saved_;  // variable → value before apply()
+};
+
+// A fixture base whose test suite shares one private store, applied to this process for the
+// suite's duration. Suites of one binary run one after another, so one slot serves them all.
+class WithNixStore : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    store_ = new NixStore;
+    store_->apply();
+  }
+  static void TearDownTestSuite() {
+    delete store_;
+    store_ = nullptr;
+  }
+  static NixStore& store() { return *store_; }
+
+ private:
+  static inline NixStore* store_ = nullptr;
 };
 
 }  // namespace hydrant::testing
