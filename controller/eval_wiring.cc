@@ -39,13 +39,7 @@ Result<std::unique_ptr<EvalWiring>> EvalWiring::create(const config::Config& con
 EvalWiring::~EvalWiring() = default;
 
 void EvalWiring::addTo(runtime::Manager& manager) {
-  using reconcilers::EvaluationReconciler;
-  evaluator_->setWake(
-      [&manager] { manager.notify(EvaluationReconciler::kWakeChannel, ""); });
-  auto evaluator = evaluator_;
-  manager.add(runtime::singleKeySpec(
-      "evaluator", evaluator_, EvaluationReconciler::kKey,
-      {"jobsets_changed", EvaluationReconciler::kWakeChannel}, [evaluator] { evaluator->stopAll(); }));
+  reconcilers::EvaluationReconciler::addTo(manager, evaluator_);
 }
 
 }  // namespace hydrant

@@ -34,14 +34,7 @@ QueueWiring::QueueWiring(const config::Config& config, db::Database& database,
 QueueWiring::~QueueWiring() = default;
 
 void QueueWiring::addTo(runtime::Manager& manager) {
-  using reconcilers::QueueReconciler;
-  queue_->setWake([&manager] { manager.notify(QueueReconciler::kWakeChannel, ""); });
-  auto queue = queue_;
-  manager.add(runtime::singleKeySpec(
-      "queue", queue_, QueueReconciler::kKey,
-      {"builds_added", "builds_restarted", "builds_cancelled", "builds_bumped", "builds_deleted",
-       "jobset_shares_changed", QueueReconciler::kWakeChannel},
-      [queue] { queue->stopAll(); }));
+  reconcilers::QueueReconciler::addTo(manager, queue_);
 }
 
 }  // namespace hydrant

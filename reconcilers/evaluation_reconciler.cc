@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "controller/db/database.hh"
+#include "controller/runtime/manager.hh"
 #include "controller/db/evals.hh"
 #include "controller/db/jobset_status.hh"
 #include "controller/db/projects.hh"
@@ -88,6 +89,12 @@ EvaluationReconciler::EvaluationReconciler(db::Database& db, JobsetInputs& input
     : db_(db), inputs_(inputs), clock_(clock), options_(std::move(options)) {}
 
 EvaluationReconciler::~EvaluationReconciler() { stopAll(); }
+
+void EvaluationReconciler::addTo(runtime::Manager& manager, const std::shared_ptr<EvaluationReconciler>& self) {
+  self->setWake([&manager] { manager.notify(kWakeChannel, ""); });
+  manager.add(runtime::singleKeySpec("evaluator", self, kKey, {"jobsets_changed", kWakeChannel},
+                                     [self] { self->stopAll(); }));
+}
 
 void EvaluationReconciler::setWake(std::function<void()> wake) {
   std::lock_guard lk(mu_);

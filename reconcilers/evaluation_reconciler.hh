@@ -28,6 +28,9 @@
 namespace hydrant::db {
 class Database;
 }
+namespace hydrant::runtime {
+class Manager;
+}
 
 namespace hydrant::reconcilers {
 
@@ -60,6 +63,10 @@ class EvaluationReconciler final : public runtime::Reconciler {
 
   // Called when an evaluation ends and its slot is free (the wiring enqueues kKey).
   void setWake(std::function<void()> wake);
+
+  // Runs `self` under `manager` in its role: woken by the database's notifications and by its
+  // own finished work, stopped with the role. REQUIRES: `manager` outlives the role's work.
+  static void addTo(runtime::Manager& manager, const std::shared_ptr<EvaluationReconciler>& self);
 
   // Role lost or shutting down: stops every running evaluation (their children are killed)
   // and waits for them. The jobsets keep their starttime; the next leader redoes them.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/db/database.hh"
+#include "controller/runtime/manager.hh"
 #include "controller/db/system_status.hh"
 #include "controller/log.hh"
 #include "controller/logs.hh"
@@ -55,6 +56,13 @@ QueueReconciler::QueueReconciler(db::Database& db, runtime::Clock& clock, QueueO
       unsupported_(options_.unsupported_grace) {}
 
 QueueReconciler::~QueueReconciler() { stopAll(); }
+
+void QueueReconciler::addTo(runtime::Manager& manager, const std::shared_ptr<QueueReconciler>& self) {
+  self->setWake([&manager] { manager.notify(kWakeChannel, ""); });
+  manager.add(runtime::singleKeySpec("queue", self, kKey, {"builds_added", "builds_restarted", "builds_cancelled", "builds_bumped", "builds_deleted",
+       "jobset_shares_changed", kWakeChannel},
+                                     [self] { self->stopAll(); }));
+}
 
 void QueueReconciler::setWake(std::function<void()> wake) {
   std::lock_guard lk(mu_);

@@ -31,6 +31,9 @@
 namespace hydrant::db {
 class Database;
 }
+namespace hydrant::runtime {
+class Manager;
+}
 
 namespace hydrant::reconcilers {
 
@@ -61,6 +64,10 @@ class QueueReconciler final : public runtime::Reconciler {
   Result<std::vector<std::string>> listKeys() override { return std::vector<std::string>{kKey}; }
 
   void setWake(std::function<void()> wake);
+
+  // Runs `self` under `manager` in its role: woken by the database's notifications and by its
+  // own finished work, stopped with the role. REQUIRES: `manager` outlives the role's work.
+  static void addTo(runtime::Manager& manager, const std::shared_ptr<QueueReconciler>& self);
   // Role lost or shutting down: running steps are stopped (their builders killed) and joined;
   // their builds stay queued and the steps are redone by the next leader.
   void stopAll();

@@ -184,13 +184,9 @@ int main(int argc, char** argv) {
   sql(conninfo, "update jobsets set nixexprpath = 'small.nix' where id = " + std::to_string(quick));
   evaluator.evaluateNow(quick, {});
   ht::RunningRoles roles(db, clock);
-  auto& manager = roles.manager();
-  std::shared_ptr<reconcilers::EvaluationReconciler> shared(&evaluator, [](auto*) {});
-  evaluator.setWake([&] { manager.notify(reconcilers::EvaluationReconciler::kWakeChannel, ""); });
-  manager.add(runtime::singleKeySpec(
-      "evaluator", shared, reconcilers::EvaluationReconciler::kKey,
-      {"jobsets_changed", reconcilers::EvaluationReconciler::kWakeChannel},
-      [shared] { shared->stopAll(); }));
+  reconcilers::EvaluationReconciler::addTo(
+      roles.manager(),
+      std::shared_ptr<reconcilers::EvaluationReconciler>(&evaluator, [](auto*) {}));
   roles.start({"evaluator"});
   std::this_thread::sleep_for(200ms);
   std::vector<double> latency;

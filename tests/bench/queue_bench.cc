@@ -79,16 +79,8 @@ int main(int argc, char** argv) {
   qo.random = [] { return 0.5; };
   auto queue = std::make_shared<reconcilers::QueueReconciler>(db, clock, qo);
   ht::RunningRoles roles(db, clock);
-  auto& manager = roles.manager();
-  evaluator->setWake([&] { manager.notify(reconcilers::EvaluationReconciler::kWakeChannel, ""); });
-  queue->setWake([&] { manager.notify(reconcilers::QueueReconciler::kWakeChannel, ""); });
-  manager.add(runtime::singleKeySpec(
-      "evaluator", evaluator, reconcilers::EvaluationReconciler::kKey,
-      {"jobsets_changed", reconcilers::EvaluationReconciler::kWakeChannel},
-      [evaluator] { evaluator->stopAll(); }));
-  manager.add(runtime::singleKeySpec("queue", queue, reconcilers::QueueReconciler::kKey,
-                                     {"builds_added", reconcilers::QueueReconciler::kWakeChannel},
-                                     [queue] { queue->stopAll(); }));
+  reconcilers::EvaluationReconciler::addTo(roles.manager(), evaluator);
+  reconcilers::QueueReconciler::addTo(roles.manager(), queue);
   exec(conninfo, "insert into projects (name, displayname) values ('p', 'P')");
   exec(conninfo, "insert into jobsets (project, name, nixexprinput, nixexprpath, checkinterval, "
                  "lastcheckedtime) values ('p', 'main', 'src', 'release.nix', 0, 1)");

@@ -385,12 +385,9 @@ class Scheduled : public Evaluation {
   // and stops the manager (roles_, declared after it) before destroying it.
   EvaluationReconciler& run(std::unique_ptr<EvaluationReconciler> e) {
     owned_ = std::move(e);
-    auto& manager = roles_.manager();
-    owned_->setWake([&manager] { manager.notify(EvaluationReconciler::kWakeChannel, ""); });
-    std::shared_ptr<EvaluationReconciler> shared(owned_.get(), [](EvaluationReconciler*) {});
-    manager.add(runtime::singleKeySpec("evaluator", shared, EvaluationReconciler::kKey,
-                                       {EvaluationReconciler::kWakeChannel, "jobsets_changed"},
-                                       [shared] { shared->stopAll(); }));
+    EvaluationReconciler::addTo(
+        roles_.manager(),
+        std::shared_ptr<EvaluationReconciler>(owned_.get(), [](EvaluationReconciler*) {}));
     roles_.start({"evaluator"});
     return *owned_;
   }

@@ -92,12 +92,7 @@ class RemoteQueue : public testing::WithNixStore {
     o.retry.jitter_seconds = 0;
     o.random = [] { return 0.5; };
     queue_ = std::make_shared<QueueReconciler>(db_, clock_, o);
-    auto& manager = roles_.manager();
-    queue_->setWake([&manager] { manager.notify(QueueReconciler::kWakeChannel, ""); });
-    auto q = queue_;
-    manager.add(runtime::singleKeySpec("queue", queue_, QueueReconciler::kKey,
-                                       {"builds_added", QueueReconciler::kWakeChannel},
-                                       [q] { q->stopAll(); }));
+    QueueReconciler::addTo(roles_.manager(), queue_);
     roles_.start({"queue"});
   }
 

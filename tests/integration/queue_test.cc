@@ -86,12 +86,7 @@ class Queue : public testing::WithNixStore {
     o.unsupported_grace = grace;
     o.random = [] { return 0.5; };
     queue_ = std::make_shared<QueueReconciler>(db_, clock_, o);
-    auto& manager = roles_.manager();
-    queue_->setWake([&manager] { manager.notify(QueueReconciler::kWakeChannel, ""); });
-    auto q = queue_;
-    manager.add(runtime::singleKeySpec("queue", queue_, QueueReconciler::kKey,
-                                       {"builds_added", QueueReconciler::kWakeChannel},
-                                       [q] { q->stopAll(); }));
+    QueueReconciler::addTo(roles_.manager(), queue_);
     roles_.start({"queue"});
   }
 
