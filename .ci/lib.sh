@@ -9,7 +9,7 @@ HYDRANT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libyaml-cpp-dev nlohmann-json3-dev libgit2-dev libpqxx-dev libcurl4-openssl-dev
   libboost-dev libboost-filesystem-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  libcpp-httplib-dev libpugixml-dev libsodium-dev libssl-dev
+  libcpp-httplib-dev libpugixml-dev libsodium-dev libbz2-dev libssl-dev
   postgresql nix-bin git openssh-server openssh-client xz-utils bzip2 curl ca-certificates
   clang libclang-rt-14-dev python3-jsonschema
 )

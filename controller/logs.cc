@@ -1,23 +1,20 @@
 #include "controller/logs.hh"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
 
+#include "controller/compress/bzip2.hh"
 #include "controller/db/evals.hh"
 #include "controller/db/steps.hh"
-#include "controller/proc/process.hh"
 
 namespace hydrant::logs {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr auto kDecompressTimeout = std::chrono::minutes(10);
 
 std::string truncationNote(size_t cap) {
   return "\n[log cut after " + std::to_string(cap) + " bytes]\n";
@@ -79,23 +76,14 @@ Result<std::string> readStepLog(const std::string& path, size_t cap) {
   std::string plain = path;
   if (plain.ends_with(".bz2")) plain.resize(plain.size() - 4);
   std::error_code ec;
-  // While bzip2 writes the .bz2 the uncompressed file is still there, and complete.
+  // While the .bz2 is being written the uncompressed file is still there, and complete.
   if (plain != path && fs::exists(plain, ec)) return readPlain(plain, cap);
   if (!fs::exists(path, ec)) return Error::stalled("no log file at " + path);
   if (plain == path) return readPlain(path, cap);
-  proc::RunOptions bzip2;
-  bzip2.argv = {"bzip2", "-dc", "--", path};
-  bzip2.timeout = kDecompressTimeout;
-  bzip2.output_cap = cap;
-  Result<proc::RunResult> run = proc::run(bzip2);
-  if (!run) return run.error();
-  if (!run->ok()) {
-    std::string why = run->describe();
-    if (!run->err.empty()) why += ": " + run->err.substr(0, run->err.find_last_not_of('\n') + 1);
-    return Error::transient("bzip2 -dc " + path + ": " + why);
-  }
-  if (run->out_truncated) run->out += truncationNote(cap);
-  return std::move(run->out);
+  bool truncated = false;
+  Result<std::string> text = compress::decompressFile(path, cap, &truncated);
+  if (text && truncated) *text += truncationNote(cap);
+  return text;
 }
 
 }  // namespace hydrant::logs

@@ -19,7 +19,8 @@ namespace hydrant::logs {
 
 // Where the log of derivation `drv_path` is stored once compressed:
 // <log_dir>/<first two characters of the drv's base name>/<the rest>.bz2, as Hydra lays out
-// its logs. While the step runs, or when bzip2 failed, the log is the same path without ".bz2".
+// its logs. While the step runs, or when compressing it failed, the log is that path without
+// ".bz2".
 // REQUIRES: the base name of drv_path has at least two characters.
 std::string stepLogPath(const std::string& log_dir, const std::string& drv_path);
 
@@ -36,10 +37,11 @@ Result<db::StepView> chooseLogStep(const db::BuildView& build, const std::vector
                                    std::optional<int> stepnr);
 
 // The log stored at `path` (as stepLogPath names it): the uncompressed file when there is one
-// (the step is running, is being compressed, or bzip2 failed), else `path` decompressed by
-// `bzip2 -dc`. Logs longer than `cap` bytes are cut there, with a note at the end.
+// (the step is running, is being compressed, or compressing failed), else `path` decompressed
+// (in this process). Logs longer than `cap` bytes are cut there, with a note at the end.
 // Errors: kStalled "no log file at <path>" when neither file exists, or the file cannot be
-// read; kTransient "cannot start bzip2: …" or "bzip2 -dc <path>: <what happened>".
+// read; kStalled "cannot decompress <path>: <reason>" when it is not bzip2 data or is corrupt,
+// kTransient the same message when it cannot be opened or read.
 Result<std::string> readStepLog(const std::string& path, size_t cap = size_t{256} << 20);
 
 }  // namespace hydrant::logs

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "controller/db/database.hh"
 #include "controller/db/system_status.hh"
@@ -21,8 +21,8 @@ void QueueReconciler::loadMachines() {
   if (!options_.machines_file.empty()) {
     struct stat st {};
     if (::stat(options_.machines_file.c_str(), &st) == 0) {
-      stamp = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
-              ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_ino);
+      stamp = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+              std::to_string(st.st_size) + ":" + std::to_string(st.st_ino);
       std::ifstream in(options_.machines_file);
       std::ostringstream buf;
       buf << in.rdbuf();
@@ -79,12 +79,17 @@ void QueueReconciler::loadMachines() {
   log::info("queue", "{} machine(s)", machines_.size());
 }
 
-void QueueReconciler::publishStatus() {
+bool QueueReconciler::publishStatus() {
   views::MachinesStatus status;
   std::string machines;
   nlohmann::json queue;
   {
     std::lock_guard lk(mu_);
+    // While steps come and go, at most one look (and write) per kPublishEvery: the documents
+    // grow with the queue. An idle queue is published at once.
+    const auto steady = std::chrono::steady_clock::now();
+    if (!running_.empty() && steady - published_steady_ < kPublishEvery) return true;
+    published_steady_ = steady;
     for (const auto& m : machines_) {
       views::MachineStatus s;
       s.uri = m.state.machine.uri;
@@ -110,10 +115,8 @@ void QueueReconciler::publishStatus() {
     queue = nlohmann::json{{"steps", nlohmann::json::parse(decisions_)}, {"jobsets", jobsets}};
     const UnixTime now = nowSeconds();
     const std::string queue_text = queue.dump();
-    if (machines == published_machines_ && queue_text == published_queue_ &&
-        now - published_at_ < 60) {
-      return;
-    }
+    const bool changed = machines != published_machines_ || queue_text != published_queue_;
+    if (!changed && now - published_at_ < 60) return false;
     published_machines_ = machines;
     published_queue_ = queue_text;
     published_at_ = now;
@@ -129,6 +132,7 @@ void QueueReconciler::publishStatus() {
     return db::setSystemStatus(tx, "queue", queue.dump());
   });
   if (!w) log::warn("queue", "cannot publish the machines' status: {}", w.error().message);
+  return false;
 }
 
 }  // namespace hydrant::reconcilers

@@ -2,16 +2,17 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "controller/db/database.hh"
-#include "controller/runtime/manager.hh"
 #include "controller/db/system_status.hh"
 #include "controller/log.hh"
 #include "controller/logs.hh"
 #include "controller/nix/builder.hh"
 #include "controller/nix/derivation_io.hh"
 #include "controller/nix/nix.hh"
+#include "controller/runtime/manager.hh"
 
 namespace hydrant::reconcilers {
 
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr auto kMachinesFileCheck = std::chrono::seconds(30);
+constexpr auto kQueueReread = std::chrono::seconds(10);
 constexpr auto kStoreQueryTimeout = std::chrono::minutes(5);
 
 std::string baseName(const std::string& path) { return fs::path(path).filename().string(); }
@@ -57,11 +59,31 @@ QueueReconciler::QueueReconciler(db::Database& db, runtime::Clock& clock, QueueO
 
 QueueReconciler::~QueueReconciler() { stopAll(); }
 
-void QueueReconciler::addTo(runtime::Manager& manager, const std::shared_ptr<QueueReconciler>& self) {
+void QueueReconciler::addTo(runtime::Manager& manager,
+                            const std::shared_ptr<QueueReconciler>& self) {
   self->setWake([&manager] { manager.notify(kWakeChannel, ""); });
-  manager.add(runtime::singleKeySpec("queue", self, kKey, {"builds_added", "builds_restarted", "builds_cancelled", "builds_bumped", "builds_deleted",
+  runtime::ControllerSpec spec = runtime::singleKeySpec(
+      "queue", self, kKey,
+      {"builds_added", "builds_restarted", "builds_cancelled", "builds_bumped", "builds_deleted",
        "jobset_shares_changed", kWakeChannel},
-                                     [self] { self->stopAll(); }));
+      [self] { self->stopAll(); });
+  // A finished step (our own wake-up) changes nothing in the database that the queue has not
+  // already applied in memory; only the database's notifications make it read the queue again.
+  spec.key_of = [self](const std::string& channel, const std::string&) {
+    if (channel != kWakeChannel) self->markDatabaseChanged();
+    return std::optional<std::string>(kKey);
+  };
+  manager.add(std::move(spec));
+}
+
+void QueueReconciler::markDatabaseChanged() {
+  std::lock_guard lk(mu_);
+  database_changed_ = true;
+}
+
+Result<std::vector<std::string>> QueueReconciler::listKeys() {
+  markDatabaseChanged();  // a resync: read everything again
+  return std::vector<std::string>{kKey};
 }
 
 void QueueReconciler::setWake(std::function<void()> wake) {
@@ -95,8 +117,10 @@ void QueueReconciler::stopAll() {
     extras_.clear();
     step_drvs_.clear();
     cleaned_up_ = false;
+    database_changed_ = true;
   }
   all.clear();  // joins
+  builder_.closeIdle();
 }
 
 runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_token stop) {
@@ -132,22 +156,41 @@ runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_to
     }
     cleaned_up_ = true;
   }
-  // Shares are re-read every pass (one small query): a spec change takes effect at once.
-  auto shares = db_.read<std::vector<db::JobsetShares>>(
-      [](db::ReadTx& tx) { return db::jobsetShares(tx); });
-  if (!shares) return shares.error();
+  // The queue and the shares are read again when the database said something changed (or at
+  // least every kQueueReread); a pass woken by a finished step works from memory.
+  const auto now_steady = std::chrono::steady_clock::now();
+  bool reread = false;
   {
     std::lock_guard lk(mu_);
-    for (const auto& s : *shares) shares_.setShares(s.id, s.schedulingshares);
+    reread = database_changed_ || now_steady - last_reread_ >= kQueueReread;
+    database_changed_ = false;
+  }
+  if (reread) {
+    auto shares = db_.read<std::vector<db::JobsetShares>>(
+        [](db::ReadTx& tx) { return db::jobsetShares(tx); });
+    if (!shares) {
+      markDatabaseChanged();
+      return shares.error();
+    }
+    {
+      std::lock_guard lk(mu_);
+      for (const auto& s : *shares) shares_.setShares(s.id, s.schedulingshares);
+    }
+    if (auto r = loadNewBuilds(stop); !r) {
+      markDatabaseChanged();
+      return r.error();
+    }
+    std::lock_guard lk(mu_);
+    last_reread_ = now_steady;
   }
   loadMachines();
-  if (auto r = loadNewBuilds(stop); !r) return r.error();
   if (stop.stop_requested()) return runtime::Done{};
   std::optional<UnixTime> wake_at;
   dispatchPass(wake_at);
-  publishStatus();
+  const bool held_back = publishStatus();
   const UnixTime now = nowSeconds();
-  auto wait = std::chrono::duration_cast<runtime::Duration>(kMachinesFileCheck);
+  auto wait = held_back ? runtime::Duration(kPublishEvery)
+                        : std::chrono::duration_cast<runtime::Duration>(kMachinesFileCheck);
   if (wake_at) {
     wait = std::min(wait, std::chrono::duration_cast<runtime::Duration>(
                               std::chrono::seconds(std::max<UnixTime>(1, *wake_at - now))));
@@ -155,10 +198,9 @@ runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_to
   return runtime::RequeueAfter{wait};
 }
 
-
 Result<void> QueueReconciler::loadNewBuilds(std::stop_token stop) {
-  auto queued = db_.read<std::vector<db::QueuedBuild>>(
-      [](db::ReadTx& tx) { return db::queuedBuilds(tx); });
+  auto queued =
+      db_.read<std::vector<db::QueuedBuild>>([](db::ReadTx& tx) { return db::queuedBuilds(tx); });
   if (!queued) return queued.error();
   std::vector<db::QueuedBuild> fresh;
   {
@@ -284,8 +326,8 @@ Result<void> QueueReconciler::loadNewBuilds(std::stop_token stop) {
       builds_[b.id] = b;
       if (graph_.addBuild(b.id, b.drvpath, steps)) {
         builds_.erase(b.id);
-        cached.push_back({b.id, 0, true, now, now, std::nullopt, std::nullopt, std::nullopt,
-                          {}, {}});
+        cached.push_back(
+            {b.id, 0, true, now, now, std::nullopt, std::nullopt, std::nullopt, {}, {}});
       }
     }
   }
@@ -323,7 +365,6 @@ std::optional<db::FailedStep> QueueReconciler::failedStep(const std::string& drv
   }
   return f;
 }
-
 
 int QueueReconciler::recordBuildFor(const std::string& drv) const {
   // Prefer a build whose own derivation this is (Hydra sends build_started for it).
@@ -386,9 +427,8 @@ void QueueReconciler::dispatchPass(std::optional<UnixTime>& wake_at) {
     Running* raw = r.get();
     running_[drv] = std::move(r);
     const size_t machine = a.machine;
-    raw->thread = std::jthread([this, drv, machine](std::stop_token st) {
-      runStep(drv, machine, st);
-    });
+    raw->thread =
+        std::jthread([this, drv, machine](std::stop_token st) { runStep(drv, machine, st); });
   }
   if (!report.fail_now.empty()) {
     std::vector<StepId> ids = report.fail_now;
@@ -427,8 +467,7 @@ void QueueReconciler::failUnsupported(const std::vector<StepId>& ids) {
     std::lock_guard lk(mu_);
     for (StepId id : ids) {
       auto it = step_drvs_.find(id);
-      if (it == step_drvs_.end() || !graph_.hasStep(it->second) ||
-          graph_.running(it->second)) {
+      if (it == step_drvs_.end() || !graph_.hasStep(it->second) || graph_.running(it->second)) {
         continue;
       }
       const std::string drv = it->second;
@@ -456,8 +495,7 @@ void QueueReconciler::failUnsupported(const std::vector<StepId>& ids) {
   if (wake) wake();
 }
 
-void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
-                              std::stop_token stop) {
+void QueueReconciler::runStep(const std::string& drv, size_t machine_index, std::stop_token stop) {
   nix::BuildRequest req;
   int record = 0;
   bool top_level = false;
@@ -483,32 +521,59 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
   fs::create_directories(fs::path(req.log_file).parent_path(), ec);
   fs::create_directories(req.gc_root_dir, ec);
 
+  // The machine's slot is free as soon as Nix is done with it: the next step starts there (and,
+  // when the outputs are valid, this step's dependents become runnable) while this thread
+  // records the rest.
+  bool released = false;                        // guarded by mu_
+  std::optional<StepGraph::Built> built_early;  // guarded by mu_
+  req.on_machine_free = [&](bool outputs_valid) {
+    std::function<void()> wake;
+    {
+      std::lock_guard lk(mu_);
+      auto& slot = machines_[machine_index];
+      if (slot.state.current_jobs > 0) slot.state.current_jobs -= 1;
+      released = true;
+      if (outputs_valid) {
+        graph_.setRunning(drv, false);
+        built_early = graph_.markBuilt(drv);
+      }
+      wake = wake_;
+    }
+    if (wake) wake();
+  };
+
   const UnixTime start = nowSeconds();
   int nr = 0;
-  auto started = db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
-    auto n = db::startStep(tx, {record, drv, system, machine.uri, start, top_level});
-    if (!n) return n.error();
-    nr = *n;
-    return {};
+  // The step's row is written while Nix already builds, so the build never waits for the
+  // database; it is there before the step is recorded as finished.
+  std::future<Result<void>> recording = std::async(std::launch::async, [&]() -> Result<void> {
+    return db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
+      auto n = db::startStep(tx, {record, drv, system, machine.uri, start, top_level});
+      if (!n) return n.error();
+      nr = *n;
+      return {};
+    });
   });
+  log::info("queue", "building {} on {}", baseName(drv), machine.uri);
+  Result<nix::StepResult> built = builder_.build(req, stop);
+  const Result<void> started = recording.get();
   nix::StepResult result;
+  if (built) {
+    result = std::move(*built);
+  } else {
+    result.transient = true;
+    result.error_message = built.error().message;
+  }
   if (!started) {
+    // Built but not recorded: tried again later, when its outputs are valid at once (unless
+    // they already count as built, below).
     result.transient = true;
     result.error_message = "cannot record the step: " + started.error().message;
-  } else {
-    log::info("queue", "building {} on {}", baseName(drv), machine.uri);
-    auto built = nix::buildStep(req, stop);
-    if (built) {
-      result = std::move(*built);
-    } else {
-      result.transient = true;
-      result.error_message = built.error().message;
-    }
   }
   if (stop.stop_requested()) return;  // the step stays busy; the next leader redoes it
   const UnixTime end = nowSeconds();
-  const bool success = !result.transient && (result.status == nix::kStatusSuccess ||
-                                             result.status == nix::kStatusFailedWithOutput);
+  bool success = !result.transient && (result.status == nix::kStatusSuccess ||
+                                       result.status == nix::kStatusFailedWithOutput);
 
   std::vector<db::BuildDone> done;
   std::optional<db::FailedStep> failure;
@@ -517,8 +582,12 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
   {
     std::lock_guard lk(mu_);
     auto& slot = machines_[machine_index];
-    if (slot.state.current_jobs > 0) slot.state.current_jobs -= 1;
-    graph_.setRunning(drv, false);
+    if (!released && slot.state.current_jobs > 0) slot.state.current_jobs -= 1;
+    if (built_early) {
+      success = true;  // the builder's contract: valid outputs mean status 0 or 6
+    } else {
+      graph_.setRunning(drv, false);
+    }
     std::vector<JobsetId> jobsets;
     for (int id : graph_.buildsNeeding(drv)) {
       const int j = builds_.at(id).jobset_id;
@@ -527,7 +596,7 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
     if (started) shares_.add(jobsets, start, static_cast<double>(end - start));
     if (success) {
       slot.consecutive_failures = 0;
-      auto built = graph_.markBuilt(drv);
+      const StepGraph::Built built = built_early ? *built_early : graph_.markBuilt(drv);
       for (int id : built.finished_builds) {
         db::BuildDone d;
         d.id = id;
@@ -538,8 +607,8 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
         d.size = static_cast<long long>(result.size);
         d.closuresize = static_cast<long long>(result.closure_size);
         for (const auto& p : result.products) {
-          db::BuildProduct bp{p.type, p.subtype, p.path, p.name, p.default_path,
-                              std::nullopt, std::nullopt};
+          db::BuildProduct bp{p.type,         p.subtype,    p.path,      p.name,
+                              p.default_path, std::nullopt, std::nullopt};
           if (p.is_regular) bp.filesize = static_cast<long long>(p.file_size);
           if (!p.sha256.empty()) bp.sha256hash = p.sha256;
           d.products.push_back(bp);
@@ -566,8 +635,8 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
       }
       if (retry) {
         x.retry_after = *retry;
-        log::warn("queue", "{} on {} failed (try {}; again at {}): {}", baseName(drv),
-                  machine.uri, x.tries, *retry, result.error_message);
+        log::warn("queue", "{} on {} failed (try {}; again at {}): {}", baseName(drv), machine.uri,
+                  x.tries, *retry, result.error_message);
       } else {
         failure = failedStep(drv, result.transient ? nix::kStatusAborted : result.status,
                              result.error_message, start, end);
@@ -581,9 +650,9 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index,
   }
   auto r = db_.withWrite([&](db::WriteTx& tx) -> Result<void> {
     if (started) {
-      auto f = db::finishStep(
-          tx, {record, nr, result.transient ? nix::kStatusAborted : result.status,
-               result.error_message, end, 0, result.outputs, result.log_path});
+      auto f =
+          db::finishStep(tx, {record, nr, result.transient ? nix::kStatusAborted : result.status,
+                              result.error_message, end, 0, result.outputs, result.log_path});
       if (!f) return f.error();
     }
     if (auto f = db::finishBuilds(tx, done); !f) return f.error();

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "controller/db/queue.hh"
+#include "controller/nix/builder.hh"
 #include "controller/runtime/clock.hh"
 #include "controller/runtime/reconciler.hh"
 #include "reconcilers/dispatch_timing.hh"
@@ -61,7 +62,10 @@ class QueueReconciler final : public runtime::Reconciler {
 
   std::string_view kind() const override { return "queue"; }
   runtime::Outcome reconcile(const std::string& key, std::stop_token stop) override;
-  Result<std::vector<std::string>> listKeys() override { return std::vector<std::string>{kKey}; }
+  // The one key; a resync also makes the next pass read the queue from the database again.
+  Result<std::vector<std::string>> listKeys() override;
+  // The database changed (a notification): the next pass reads the queue and shares again.
+  void markDatabaseChanged();
 
   void setWake(std::function<void()> wake);
 
@@ -76,6 +80,8 @@ class QueueReconciler final : public runtime::Reconciler {
   size_t runningSteps() const;
 
  private:
+  static constexpr auto kPublishEvery = std::chrono::milliseconds(500);
+
   struct StepExtra {
     StepId id = 0;
     std::map<std::string, std::string> outputs;  // name → path
@@ -100,8 +106,9 @@ class QueueReconciler final : public runtime::Reconciler {
                        const std::vector<std::string>& drvs);
   // Writes the machines' load and backoff for `hydrant get machines`, and the last dispatch
   // decisions and share usage (systemstatus "queue"), when they changed (and at least every
-  // minute, so readers can tell a live queue from a stale one).
-  void publishStatus();
+  // minute, so readers can tell a live queue from a stale one). While steps run, at most once per
+  // kPublishEvery: true when it did not look this time, so a later pass must.
+  bool publishStatus();
   void runStep(const std::string& drv, size_t machine, std::stop_token stop);
   UnixTime nowSeconds() const;
   int recordBuildFor(const std::string& drv) const;  // REQUIRES: mu_ held
@@ -114,24 +121,29 @@ class QueueReconciler final : public runtime::Reconciler {
   db::Database& db_;
   runtime::Clock& clock_;
   const QueueOptions options_;
+  // Pooled connections to the machines; outlives the step threads declared below.
+  nix::StepBuilder builder_;
 
   mutable std::mutex mu_;
-  std::function<void()> wake_;                     // guarded by mu_
-  bool cleaned_up_ = false;                        // guarded by mu_
-  StepGraph graph_;                                // guarded by mu_
-  std::map<int, db::QueuedBuild> builds_;          // guarded by mu_
-  std::map<std::string, StepExtra> extras_;        // guarded by mu_: by drv path
-  std::map<StepId, std::string> step_drvs_;        // guarded by mu_
-  StepId next_step_id_ = 1;                        // guarded by mu_
-  std::vector<MachineSlot> machines_;              // guarded by mu_
-  std::string machines_stamp_;                     // guarded by mu_: file mtime/size seen
-  ShareAccount shares_;                            // guarded by mu_
-  UnsupportedTracker unsupported_;                 // guarded by mu_
+  std::function<void()> wake_;                               // guarded by mu_
+  bool cleaned_up_ = false;                                  // guarded by mu_
+  bool database_changed_ = true;                             // guarded by mu_
+  std::chrono::steady_clock::time_point last_reread_;        // guarded by mu_
+  StepGraph graph_;                                          // guarded by mu_
+  std::map<int, db::QueuedBuild> builds_;                    // guarded by mu_
+  std::map<std::string, StepExtra> extras_;                  // guarded by mu_: by drv path
+  std::map<StepId, std::string> step_drvs_;                  // guarded by mu_
+  StepId next_step_id_ = 1;                                  // guarded by mu_
+  std::vector<MachineSlot> machines_;                        // guarded by mu_
+  std::string machines_stamp_;                               // guarded by mu_: file mtime/size seen
+  ShareAccount shares_;                                      // guarded by mu_
+  UnsupportedTracker unsupported_;                           // guarded by mu_
   std::map<std::string, std::unique_ptr<Running>> running_;  // guarded by mu_: by drv
-  std::string published_machines_;                          // guarded by mu_
-  std::string decisions_ = "[]";                            // guarded by mu_: last pass's
-  std::string published_queue_;                             // guarded by mu_
-  UnixTime published_at_ = 0;                               // guarded by mu_
+  std::string published_machines_;                           // guarded by mu_
+  std::string decisions_ = "[]";                             // guarded by mu_: last pass's
+  std::string published_queue_;                              // guarded by mu_
+  UnixTime published_at_ = 0;                                // guarded by mu_
+  std::chrono::steady_clock::time_point published_steady_;   // guarded by mu_
   std::vector<std::unique_ptr<Running>> finished_;           // guarded by mu_: to join
 };
 

@@ -26,4 +26,19 @@ std::string sha256Hex(std::string_view data) {
   return std::string(hex, crypto_hash_sha256_BYTES * 2);
 }
 
+std::optional<std::string> base64Decode(std::string_view text) {
+  init();
+  std::string bytes(text.size() / 4 * 3 + 3, '\0');
+  size_t length = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(),
+                        text.size(), " \t\r\n", &length, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  bytes.resize(length);
+  return bytes;
+}
+
 }  // namespace hydrant::crypto

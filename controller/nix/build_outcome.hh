@@ -1,11 +1,15 @@
-// Internal to controller/nix: what a `nix-store --realise` that did not succeed means for a step,
-// read from its exit code and the end of its log (builder output first, Nix's own messages last).
-// Pure functions of their arguments; thread-safe. Not for use outside this folder.
+// Internal to controller/nix: what Nix's answer to a build request (serve_connection.hh) means
+// for a step in Hydra's terms (HYDRA.md §2.1, §6.3: Hydra's queue runner maps the same
+// BuildResult statuses), with Nix's message made readable. Pure functions of their arguments;
+// thread-safe. Not for use outside this folder.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
+
+#include "controller/nix/serve_connection.hh"
 
 namespace hydrant::nix::detail {
 
@@ -23,24 +27,24 @@ struct BuildLimits {
   size_t max_log_size = 0;
 };
 
-// Nix's final error message in `log`: its last line when that starts with "error: ", or the last
-// such line with the indented lines that continue it, without "error: ", at most 4 KiB; the last
-// non-empty line when the log does not end that way; "" for an empty log.
-std::string nixErrorText(std::string_view log);
+// Nix's error message as a user should read it: without ANSI colour sequences, without the
+// "last N log lines" Nix appends (the log is stored anyway), trimmed, at most 4 KiB.
+std::string readableNixMessage(std::string_view message);
 
-// A local build (`nix-store --realise` in the local store) that exited with `exit_code` != 0.
-// Exit codes 100–111 carry Nix's failure bits: 0x01 timed out → 7 (the message tells a total
-// timeout from silence), 0x02 hash mismatch → 3 (permanent), else → 1 (cacheable). Exit code 1
-// with Nix's "killed after writing more than N bytes of log output" → 10; other codes → 3,
-// transient, with Nix's error text.
-StepFailure classifyLocal(int exit_code, std::string_view log, const BuildLimits& limits);
+// A build whose answer was not a success (not Built, Substituted, AlreadyValid or
+// ResolvesToAlreadyValid):
+//   PermanentFailure, InputRejected, OutputRejected, NotDeterministic, CachedFailure → 1,
+//     cacheable (the outputs are remembered as failed), with Nix's message;
+//   TransientFailure → 1, transient (retried);
+//   TimedOut → 7, "timed out after N s" or, when Nix says "of silence", "timed out after N s of
+//     silence" (N from `limits`);
+//   LogLimitExceeded → 10, "log limit exceeded: the builder wrote more than N bytes";
+//   anything else (DependencyFailed, MiscFailure, NoSubstituters, …) → 3, transient, with Nix's
+//     message (or "Nix gave up with status S" when it has none).
+StepFailure stepFailureFor(NixBuildStatus status, std::string_view nix_message,
+                           const BuildLimits& limits);
 
-// A build handed to Nix's build hook for `machine` (named as the user wrote it) that exited with
-// `exit_code` != 0. Nix's "error: build of '<drv_path>' on '…' failed: <cause>" → the cause as a
-// local build's (builder exit → 1 cacheable, timeouts → 7, log limit → 10, else 3 transient);
-// "cannot build on '…': <reason>" → 3 transient "machine <machine>: <reason>"; anything else → 3
-// transient "machine <machine>: <Nix's error text>".
-StepFailure classifyRemote(int exit_code, std::string_view log, std::string_view drv_path,
-                           std::string_view machine, const BuildLimits& limits);
+// Whether the answer means the outputs are valid now.
+bool builtOrValid(NixBuildStatus status);
 
 }  // namespace hydrant::nix::detail

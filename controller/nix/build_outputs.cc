@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -189,34 +188,6 @@ void readNixSupport(const std::map<std::string, std::string>& outputs, std::stri
     product.name = storePathName(output);
     result.products.push_back(std::move(product));
   }
-}
-
-Result<OutputSizes> outputSizes(const std::map<std::string, std::string>& outputs,
-                                const std::map<std::string, std::string>& env,
-                                std::chrono::milliseconds timeout, const std::stop_token& stop) {
-  if (outputs.empty()) return OutputSizes{};  // with no paths, nix would look for a flake in "."
-  std::vector<std::string> argv = {"nix", "path-info", "--json", "--recursive"};
-  std::set<std::string> own;
-  for (const auto& [name, path] : outputs) {
-    argv.push_back(path);
-    own.insert(path);
-  }
-  proc::RunOptions options = nixCommand(std::move(argv), timeout, stop);
-  options.env = env;
-  const Result<proc::RunResult> result = proc::run(options);
-  if (!result) return result.error();
-  if (!result->ok()) return Error::transient(errorText(*result));
-  OutputSizes sizes;
-  try {
-    for (const nlohmann::json& info : nlohmann::json::parse(result->out)) {
-      const uint64_t nar_size = info.at("narSize").get<uint64_t>();
-      sizes.closure_size += nar_size;
-      if (own.count(info.at("path").get<std::string>()) > 0) sizes.size += nar_size;
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return Error::transient(std::string("nix path-info: unexpected output: ") + e.what());
-  }
-  return sizes;
 }
 
 }  // namespace hydrant::nix::detail

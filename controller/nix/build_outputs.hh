@@ -1,6 +1,6 @@
 // Internal to controller/nix: what a built step's outputs declare for Hydra (HYDRA.md §6.3,
-// build-result.cc): nix-support/hydra-build-products, hydra-metrics, hydra-release-name and
-// failed, and the outputs' NAR sizes. The parsers are pure; the readers look at the local store.
+// build-result.cc): nix-support/hydra-build-products, hydra-metrics, hydra-release-name
+// and failed. The parsers are pure; the readers look at the local store.
 // Thread-safe. Not for use outside this folder.
 #pragma once
 
@@ -32,15 +32,5 @@ std::map<std::string, BuildMetric> parseMetrics(std::string_view text);
 // metrics and release_name. Products that do not exist are skipped, as Hydra does.
 void readNixSupport(const std::map<std::string, std::string>& outputs, std::string_view store_dir,
                     StepResult& result, const std::stop_token& stop);
-
-struct OutputSizes {
-  uint64_t size = 0;          // total NAR size of the outputs
-  uint64_t closure_size = 0;  // total NAR size of everything they refer to, themselves included
-};
-
-// Sizes from `nix path-info --json -r`. Error (kTransient) with Nix's error text.
-Result<OutputSizes> outputSizes(const std::map<std::string, std::string>& outputs,
-                                const std::map<std::string, std::string>& env,
-                                std::chrono::milliseconds timeout, const std::stop_token& stop);
 
 }  // namespace hydrant::nix::detail

@@ -1,19 +1,28 @@
-// buildStep: one `nix-store --realise` per step, locally or through Nix's build hook. Nix's hook
-// (not a protocol of our own) does the remote work, so Nix's locks apply: a slot lock per
-// machine and job, and an upload lock per machine while inputs are copied (see builder.hh).
+// StepBuilder: pooled serve-protocol connections per machine, the closure copies between a
+// machine and the local store (each path copied by one step at a time), the build request, and
+// what its answer means.
 #include "controller/nix/builder.hh"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
 #include <system_error>
 
+#include "controller/crypto/hash.hh"
 #include "controller/nix/build_log.hh"
 #include "controller/nix/build_outcome.hh"
 #include "controller/nix/build_outputs.hh"
-#include "controller/proc/process.hh"
+#include "controller/nix/derivation_io.hh"
+#include "controller/nix/serve_connection.hh"
 
 namespace hydrant::nix {
 namespace {
@@ -22,36 +31,62 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using std::chrono::steady_clock;
 
-// Beyond the build timeout, for copying closures and Nix's own work; then nix-store is killed.
+// Beyond the build timeout, for copying closures and Nix's own work; then the step gives up.
 constexpr auto kGrace = 1h;
-constexpr auto kNoTimeout = 24h;  // the child's bound when the step has no timeout
+constexpr auto kNoTimeout = 24h;  // the bound when the step has no timeout
 // Room in the log for Nix's messages on top of the builder's output, which Nix itself limits.
 constexpr uint64_t kLogSlack = 1 << 20;
-constexpr auto kQueryTimeout = 5min;
-constexpr auto kSshCheckTimeout = 30s;
+// A server keeps a temporary GC root for everything it built until it exits: it is replaced
+// after this many steps, so those lists stay short.
+constexpr int kMaxUses = 500;
+constexpr size_t kMaxIdlePerMachine = 16;
 // What Hydra passes to ssh; LogLevel=ERROR keeps "Permanently added …" out of the logs.
-constexpr const char* kSshDefaults =
-    "-oBatchMode=yes -oConnectTimeout=60 -oTCPKeepAlive=yes -oLogLevel=ERROR";
+const std::vector<std::string> kSshDefaults = {
+    "-x", "-a", "-oBatchMode=yes", "-oConnectTimeout=60", "-oTCPKeepAlive=yes", "-oLogLevel=ERROR"};
 
 // An SSH machine URI taken apart: Nix's URIs have no port, so it is cut out and given to ssh.
 struct SshAddress {
-  std::string scheme;     // "ssh://" or "ssh-ng://"
   std::string authority;  // "[user@]host", without the port
   std::string host;
   std::optional<int> port;
-  std::string query;  // without '?'
+  std::map<std::string, std::string> params;  // the query, percent-decoded
 };
 
-std::optional<SshAddress> parseSsh(std::string_view uri) {
-  SshAddress a;
-  for (const char* scheme : {"ssh://", "ssh-ng://"}) {
-    if (uri.starts_with(scheme)) a.scheme = scheme;
+std::string percentDecoded(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
   }
-  if (a.scheme.empty()) return std::nullopt;
-  std::string_view rest = uri.substr(a.scheme.size());
+  return out;
+}
+
+std::optional<SshAddress> parseSsh(std::string_view uri) {
+  // ssh-ng:// names Nix's daemon protocol; every machine runs nix-store, so both schemes are
+  // reached the same way, with the serve protocol.
+  std::string_view rest;
+  for (const char* scheme : {"ssh://", "ssh-ng://"}) {
+    if (uri.starts_with(scheme)) rest = uri.substr(std::string_view(scheme).size());
+  }
+  if (rest.data() == nullptr) return std::nullopt;
+  SshAddress a;
   if (const size_t q = rest.find('?'); q != std::string_view::npos) {
-    a.query = std::string(rest.substr(q + 1));
+    std::string_view query = rest.substr(q + 1);
     rest = rest.substr(0, q);
+    while (!query.empty()) {
+      const size_t amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const size_t eq = pair.find('=');
+      if (eq != std::string_view::npos) {
+        a.params[percentDecoded(pair.substr(0, eq))] = percentDecoded(pair.substr(eq + 1));
+      }
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
   }
   const size_t at = rest.rfind('@');
   const std::string_view user = at == std::string_view::npos ? "" : rest.substr(0, at + 1);
@@ -79,49 +114,17 @@ bool hasBlank(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
-// Query values travel inside a URI inside a blank-separated line; Nix percent-decodes them.
-std::string percentEncoded(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : s) {
-    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
+// One word for the remote shell, which is how ssh passes a command.
+std::string shellQuoted(std::string_view word) {
+  std::string out = "'";
+  for (const char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
     } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      out += c;
     }
   }
-  return out;
-}
-
-std::string joinedOrDash(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
-  return out.empty() ? "-" : out;
-}
-
-// One line of Nix's machines format: URI systems key maxJobs speed supported mandatory hostKey.
-std::string buildersLine(const MachineTarget& m, const SshAddress& a) {
-  std::string query = a.query;
-  auto add = [&query](const std::string& param) { query += (query.empty() ? "" : "&") + param; };
-  if (!m.remote_store.empty()) add("remote-store=" + percentEncoded(m.remote_store));
-  if (!m.remote_program.empty()) add("remote-program=" + percentEncoded(m.remote_program));
-  const std::string uri = a.scheme + a.authority + (query.empty() ? "" : "?" + query);
-  return uri + " " + joinedOrDash(m.systems) + " " + (m.ssh_key.empty() ? "-" : m.ssh_key) + " " +
-         std::to_string(std::max(1u, m.max_jobs)) + " 1 " + joinedOrDash(m.supported_features) +
-         " " + joinedOrDash(m.mandatory_features) + " " + (m.host_key.empty() ? "-" : m.host_key);
-}
-
-std::string sshOptions(const MachineTarget& m, const SshAddress& a) {
-  std::string options = kSshDefaults;
-  if (a.port) {
-    options += " -p " + std::to_string(*a.port);
-    // Nix writes the host key for the bare host name, which ssh would not match to host:port.
-    if (!m.host_key.empty()) options += " -oHostKeyAlias=" + a.host;
-  }
-  for (const std::string& option : m.ssh_options) options += " " + option;
-  return options;
+  return out + "'";
 }
 
 std::string drvName(const std::string& drv_path) {
@@ -134,33 +137,6 @@ std::string rootFor(const BuildRequest& r, const std::string& output) {
   return r.gc_root_dir + "/" + drvName(r.drv_path) + (output == "out" ? "" : "-" + output);
 }
 
-std::vector<std::string> realiseCommand(const BuildRequest& r, const std::string& builders) {
-  std::vector<std::string> argv = {"nix-store",
-                                   "--realise",
-                                   r.drv_path,
-                                   "--timeout",
-                                   std::to_string(r.timeout.count()),
-                                   "--max-silent-time",
-                                   std::to_string(r.max_silent.count()),
-                                   "--option",
-                                   "max-build-log-size",
-                                   std::to_string(r.max_log_size),
-                                   // Like Hydra without use-substitutes: a step's inputs are
-                                   // built by steps or already valid; never ask a cache.
-                                   "--option",
-                                   "substitute",
-                                   "false",
-                                   "--builders",
-                                   builders,
-                                   "--max-jobs",
-                                   r.machine.isLocal() ? "1" : "0"};
-  if (!r.gc_root_dir.empty()) {
-    argv.push_back("--add-root");
-    argv.push_back(rootFor(r, "out"));
-  }
-  return argv;
-}
-
 StepResult failure(int status, bool transient, std::string message) {
   StepResult result;
   result.status = status;
@@ -169,70 +145,67 @@ StepResult failure(int status, bool transient, std::string message) {
   return result;
 }
 
-// A step whose nix-store ended with exit code 0: the outputs, their roots, sizes and what their
-// nix-support files say.
-StepResult collectOutputs(const BuildRequest& r, const std::stop_token& stop) {
-  StepResult result;
-  for (const auto& [name, path] : r.outputs) {
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(path, ec))) {
-      return failure(kStatusAborted, true, "output " + name + " (" + path + ") is missing");
-    }
-    const std::string root = rootFor(r, name);
-    if (!r.gc_root_dir.empty() && fs::is_symlink(root, ec)) result.gc_roots[name] = root;
-  }
-  result.outputs = r.outputs;
-  const std::string store_dir = fs::path(r.drv_path).parent_path().string();
-  if (Result<detail::OutputSizes> sizes =
-          detail::outputSizes(r.outputs, r.env, kQueryTimeout, stop)) {
-    result.size = sizes->size;
-    result.closure_size = sizes->closure_size;
-  }
-  if (r.max_output_size > 0 && result.size > r.max_output_size) {
-    // The outputs are valid here now; unrooted, the garbage collector can take them back.
-    std::error_code ec;
-    for (const auto& [name, root] : result.gc_roots) fs::remove(root, ec);
-    result.gc_roots.clear();
-    result.status = kStatusOutputLimitExceeded;
-    result.cacheable_failure = true;
-    result.error_message = "output limit exceeded: the outputs are " + std::to_string(result.size) +
-                           " bytes, more than " + std::to_string(r.max_output_size);
-    return result;
-  }
-  detail::readNixSupport(r.outputs, store_dir, result, stop);
-  result.status = result.failed_marker ? kStatusFailedWithOutput : kStatusSuccess;
-  if (result.failed_marker) {
-    result.error_message = "the build marked itself failed (nix-support/failed)";
-  }
-  return result;
+// The local store's state directory, where Nix looks for GC roots: NIX_STATE_DIR as the step's
+// environment or ours says, else Nix's default.
+std::string nixStateDir(const std::map<std::string, std::string>& env) {
+  if (auto it = env.find("NIX_STATE_DIR"); it != env.end()) return it->second;
+  if (const char* dir = ::getenv("NIX_STATE_DIR"); dir != nullptr && *dir != '\0') return dir;
+  return "/nix/var/nix";
 }
 
-StepResult interpret(const BuildRequest& r, const detail::LoggedRun& run,
-                     std::chrono::seconds bound, const std::stop_token& stop) {
-  const detail::BuildLimits limits{r.timeout, r.max_silent, r.max_log_size};
-  if (run.stopped) return failure(kStatusAborted, true, "stopped");
-  if (run.deadline_passed) {
-    return failure(
-        kStatusAborted, true,
-        "nix-store did not finish within " + std::to_string(bound.count()) + " s and was killed");
+// `root` → `target`, plus the link in the store's gcroots/auto that makes it an indirect root
+// (what `nix-store --add-root --indirect` creates). False when either cannot be made.
+bool addIndirectRoot(const std::string& root, const std::string& target,
+                     const std::string& state_dir) {
+  std::error_code ec;
+  const std::string temp = root + ".tmp";
+  fs::remove(temp, ec);
+  fs::create_symlink(target, temp, ec);
+  if (ec) return false;
+  fs::rename(temp, root, ec);
+  if (ec) return false;
+  const fs::path auto_dir = fs::path(state_dir) / "gcroots" / "auto";
+  fs::create_directories(auto_dir, ec);
+  const fs::path link = auto_dir / crypto::sha256Hex(root).substr(0, 32);
+  if (fs::is_symlink(link, ec) && fs::read_symlink(link, ec) == root) return true;
+  const std::string link_temp = link.string() + ".tmp";
+  fs::remove(link_temp, ec);
+  fs::create_symlink(root, link_temp, ec);
+  if (!ec) fs::rename(link_temp, link, ec);
+  return !ec;
+}
+
+// References before the paths that refer to them.
+std::vector<const StorePathInfo*> topologicalOrder(const std::vector<StorePathInfo>& infos) {
+  std::map<std::string, const StorePathInfo*> by_path;
+  for (const StorePathInfo& info : infos) by_path[info.path] = &info;
+  std::vector<const StorePathInfo*> order;
+  std::set<std::string> done;
+  std::set<std::string> visiting;
+  // An explicit stack: (info, next reference to look at).
+  for (const StorePathInfo& start : infos) {
+    if (done.count(start.path)) continue;
+    std::vector<std::pair<const StorePathInfo*, size_t>> stack{{&start, 0}};
+    visiting.insert(start.path);
+    while (!stack.empty()) {
+      auto& [info, next] = stack.back();
+      if (next < info->references.size()) {
+        const std::string& ref = info->references[next++];
+        auto it = by_path.find(ref);
+        if (it == by_path.end() || ref == info->path || done.count(ref) || visiting.count(ref)) {
+          continue;
+        }
+        visiting.insert(ref);
+        stack.emplace_back(it->second, 0);
+        continue;
+      }
+      done.insert(info->path);
+      visiting.erase(info->path);
+      order.push_back(info);
+      stack.pop_back();
+    }
   }
-  if (run.log_cap_hit) {
-    return failure(kStatusLogLimitExceeded, false,
-                   "log limit exceeded: the log grew past " +
-                       std::to_string(r.max_log_size + kLogSlack) + " bytes");
-  }
-  if (!run.exit_code) {
-    return failure(kStatusAborted, true,
-                   "nix-store was killed by signal " + std::to_string(run.term_signal));
-  }
-  if (*run.exit_code == 0) return collectOutputs(r, stop);
-  const detail::StepFailure f =
-      r.machine.isLocal()
-          ? detail::classifyLocal(*run.exit_code, run.tail, limits)
-          : detail::classifyRemote(*run.exit_code, run.tail, r.drv_path, r.machine.uri, limits);
-  StepResult result = failure(f.status, f.transient, f.message);
-  result.cacheable_failure = f.cacheable;
-  return result;
+  return order;
 }
 
 }  // namespace
@@ -244,8 +217,12 @@ std::optional<std::string> machineProblem(const MachineTarget& m) {
     return "URI \"" + m.uri + "\" is neither \"localhost\" nor ssh://[user@]host[:port]";
   }
   if (address->host.empty()) return "URI \"" + m.uri + "\" has no host";
+  if (address->authority.starts_with('-')) return "URI \"" + m.uri + "\" names no host";
   if (hasBlank(m.uri) || hasBlank(m.ssh_key) || hasBlank(m.host_key)) {
     return "the URI, SSH key and host key must not contain blanks";
+  }
+  if (!m.host_key.empty() && !crypto::base64Decode(m.host_key)) {
+    return "the host key is not base64";
   }
   for (const auto* list : {&m.systems, &m.supported_features, &m.mandatory_features}) {
     for (const std::string& item : *list) {
@@ -260,7 +237,204 @@ std::optional<std::string> machineProblem(const MachineTarget& m) {
   return std::nullopt;
 }
 
-Result<StepResult> buildStep(const BuildRequest& request, std::stop_token stop) {
+struct StepBuilder::Impl {
+  std::mutex mu;
+  struct Pooled {
+    std::unique_ptr<ServeConnection> connection;
+    int uses = 0;
+  };
+  std::map<std::string, std::vector<Pooled>> idle;  // by connection key
+  // Paths being copied into a store right now: (connection key of the target, path).
+  std::set<std::pair<std::string, std::string>> copying;
+  std::condition_variable copy_done;
+  std::string private_dir;  // known_hosts files; removed with the builder
+
+  // A connection taken from the pool (or opened); back into the pool on release if usable.
+  class Lease {
+   public:
+    Lease(Impl* impl, std::string key, Pooled pooled)
+        : impl_(impl), key_(std::move(key)), pooled_(std::move(pooled)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (impl_ == nullptr || !pooled_.connection || !pooled_.connection->usable()) return;
+      if (++pooled_.uses >= kMaxUses) return;
+      std::lock_guard lk(impl_->mu);
+      auto& list = impl_->idle[key_];
+      if (list.size() < kMaxIdlePerMachine) list.push_back(std::move(pooled_));
+    }
+    ServeConnection& operator*() { return *pooled_.connection; }
+    ServeConnection* operator->() { return pooled_.connection.get(); }
+    const std::string& key() const { return key_; }
+
+   private:
+    Impl* impl_;
+    std::string key_;
+    Pooled pooled_;
+  };
+
+  struct Endpoint {
+    std::string key;
+    proc::Program program;
+  };
+
+  Result<Endpoint> endpointFor(const MachineTarget& m,
+                               const std::map<std::string, std::string>& env);
+  // Error: the program could not start (returned as is) or the greeting failed (`greeting_error`
+  // set, the error's message is the server's or ssh's reason).
+  Result<Lease> acquire(const Endpoint& endpoint, const Patience& patience, bool* greeting_error);
+  Result<void> copyClosure(ServeConnection& from, Lease& to, const std::vector<std::string>& roots,
+                           const Patience& patience, std::vector<StorePathInfo>* closure_infos);
+};
+
+Result<StepBuilder::Impl::Endpoint> StepBuilder::Impl::endpointFor(
+    const MachineTarget& m, const std::map<std::string, std::string>& env) {
+  Endpoint e;
+  e.program.env = env;
+  std::string env_key;
+  for (const auto& [k, v] : env) env_key += "\n" + k + "=" + v;
+  if (m.isLocal()) {
+    e.program.argv = {"nix-store", "--serve", "--write"};
+    e.key = "localhost" + env_key;
+    return e;
+  }
+  const SshAddress a = *parseSsh(m.uri);
+  std::vector<std::string>& argv = e.program.argv;
+  argv = {"ssh"};
+  argv.insert(argv.end(), kSshDefaults.begin(), kSshDefaults.end());
+  if (a.port) {
+    argv.push_back("-p");
+    argv.push_back(std::to_string(*a.port));
+  }
+  const std::string key = !m.ssh_key.empty()               ? m.ssh_key
+                          : a.params.count("ssh-key") != 0 ? a.params.at("ssh-key")
+                                                           : "";
+  if (!key.empty()) {
+    argv.push_back("-i");
+    argv.push_back(key);
+  }
+  if (!m.host_key.empty()) {
+    // The machines file pins the host's key: a known_hosts file with that key alone.
+    const std::string line = a.host + " " + *crypto::base64Decode(m.host_key);
+    const std::string file = private_dir + "/known_hosts-" + crypto::sha256Hex(line).substr(0, 16);
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+      const std::string temp = file + ".tmp" + std::to_string(::getpid());
+      std::ofstream(temp) << line << (line.ends_with('\n') ? "" : "\n");
+      fs::rename(temp, file, ec);
+      if (ec) return Error::transient("cannot write " + file + ": " + ec.message());
+    }
+    argv.push_back("-oUserKnownHostsFile=" + file);
+    argv.push_back("-oGlobalKnownHostsFile=/dev/null");
+    argv.push_back("-oStrictHostKeyChecking=yes");
+    argv.push_back("-oHostKeyAlias=" + a.host);
+  }
+  argv.insert(argv.end(), m.ssh_options.begin(), m.ssh_options.end());
+  argv.push_back(a.authority);
+  const std::string program = !m.remote_program.empty() ? m.remote_program
+                              : a.params.count("remote-program") != 0
+                                  ? a.params.at("remote-program")
+                                  : "nix-store";
+  const std::string store = !m.remote_store.empty()               ? m.remote_store
+                            : a.params.count("remote-store") != 0 ? a.params.at("remote-store")
+                                                                  : "";
+  std::string command = shellQuoted(program) + " --serve --write";
+  if (!store.empty()) command += " --store " + shellQuoted(store);
+  argv.push_back(command);
+  e.key = m.uri + "\n" + key + "\n" + m.host_key + "\n" + program + "\n" + store + env_key;
+  for (const std::string& option : m.ssh_options) e.key += "\n" + option;
+  return e;
+}
+
+Result<StepBuilder::Impl::Lease> StepBuilder::Impl::acquire(const Endpoint& endpoint,
+                                                            const Patience& patience,
+                                                            bool* greeting_error) {
+  {
+    std::lock_guard lk(mu);
+    auto it = idle.find(endpoint.key);
+    if (it != idle.end() && !it->second.empty()) {
+      Pooled pooled = std::move(it->second.back());
+      it->second.pop_back();
+      return Lease(this, endpoint.key, std::move(pooled));
+    }
+  }
+  Result<std::unique_ptr<ServeConnection>> connection = ServeConnection::start(endpoint.program);
+  if (!connection) return connection.error();
+  if (Result<void> greeted = (*connection)->greet(patience); !greeted) {
+    *greeting_error = true;
+    return greeted.error();
+  }
+  return Lease(this, endpoint.key, Pooled{std::move(*connection), 0});
+}
+
+Result<void> StepBuilder::Impl::copyClosure(ServeConnection& from, Lease& to,
+                                            const std::vector<std::string>& roots,
+                                            const Patience& patience,
+                                            std::vector<StorePathInfo>* closure_infos) {
+  Result<std::vector<std::string>> closure = from.queryClosure(roots, patience);
+  if (!closure) return closure.error();
+  Result<std::vector<StorePathInfo>> infos = from.queryPathInfos(*closure, patience);
+  if (!infos) return infos.error();
+  if (closure_infos != nullptr) *closure_infos = *infos;
+  Result<std::set<std::string>> valid = to->queryValidPaths(*closure, patience);
+  if (!valid) return valid.error();
+  std::vector<StorePathInfo> missing;
+  for (StorePathInfo& info : *infos) {
+    if (!valid->count(info.path)) missing.push_back(std::move(info));
+  }
+  for (const StorePathInfo* info : topologicalOrder(missing)) {
+    const std::pair<std::string, std::string> slot{to.key(), info->path};
+    bool waited = false;
+    {
+      std::unique_lock lk(mu);
+      while (copying.count(slot)) {
+        waited = true;
+        copy_done.wait_for(lk, 100ms);
+        if (patience.stop.stop_requested()) return Error::transient("stopped");
+      }
+      copying.insert(slot);
+    }
+    Result<void> copied;
+    if (waited) {
+      // Another step was copying it: most likely it is there now.
+      Result<std::set<std::string>> now = to->queryValidPaths({info->path}, patience);
+      if (!now) {
+        copied = now.error();
+      } else if (now->empty()) {
+        copied = from.copyPathTo(*to, *info, patience);
+      }
+    } else {
+      copied = from.copyPathTo(*to, *info, patience);
+    }
+    {
+      std::lock_guard lk(mu);
+      copying.erase(slot);
+    }
+    copy_done.notify_all();
+    if (!copied) return Error::transient("copying " + info->path + ": " + copied.error().message);
+  }
+  return {};
+}
+
+StepBuilder::StepBuilder() : impl_(std::make_unique<Impl>()) {
+  std::string dir = (fs::temp_directory_path() / "hydrant-builder-XXXXXX").string();
+  if (::mkdtemp(dir.data()) != nullptr) impl_->private_dir = dir;
+}
+
+StepBuilder::~StepBuilder() {
+  closeIdle();
+  std::error_code ec;
+  if (!impl_->private_dir.empty()) fs::remove_all(impl_->private_dir, ec);
+}
+
+void StepBuilder::closeIdle() {
+  std::map<std::string, std::vector<Impl::Pooled>> closing;
+  {
+    std::lock_guard lk(impl_->mu);
+    closing.swap(impl_->idle);
+  }
+}
+
+Result<StepResult> StepBuilder::build(const BuildRequest& request, std::stop_token stop) {
   const auto started = steady_clock::now();
   auto done = [started](StepResult result) {
     result.duration =
@@ -268,56 +442,190 @@ Result<StepResult> buildStep(const BuildRequest& request, std::stop_token stop) 
     return result;
   };
   const MachineTarget& machine = request.machine;
+  const std::string on = machine.isLocal() ? "" : "machine " + machine.uri + ": ";
   if (std::optional<std::string> problem = machineProblem(machine)) {
     return done(failure(kStatusAborted, true, "machine " + machine.uri + ": " + *problem));
   }
   if (stop.stop_requested()) return done(failure(kStatusAborted, true, "stopped"));
+  const auto bound = (request.timeout.count() > 0 ? std::chrono::seconds(request.timeout)
+                                                  : std::chrono::seconds(kNoTimeout)) +
+                     kGrace;
+  const Patience patience{started + bound, stop};
+  // Tells the caller the machine is free: with true once below, else with false on any return.
+  struct MachineFree {
+    const std::function<void(bool)>& notify;
+    bool told = false;
+    void tell(bool outputs_valid) {
+      if (!told && notify) notify(outputs_valid);
+      told = true;
+    }
+    ~MachineFree() { tell(false); }
+  } machine_free{request.on_machine_free};
+  auto stopped_or = [&](int status, std::string message) {
+    if (stop.stop_requested()) return done(failure(kStatusAborted, true, "stopped"));
+    return done(failure(status, true, std::move(message)));
+  };
 
-  proc::Program program;
-  program.env = request.env;
-  std::string builders;
-  if (!machine.isLocal()) {
-    const SshAddress address = *parseSsh(machine.uri);
-    // Nix would report a missing ssh as a failure to connect; start it once to say what it is.
-    proc::RunOptions check;
-    check.argv = {"ssh", "-V"};
-    check.env = request.env;
-    check.timeout = kSshCheckTimeout;
-    check.stop = stop;
-    if (Result<proc::RunResult> ssh = proc::run(check); !ssh) return ssh.error();
-    builders = buildersLine(machine, address);
-    program.env["NIX_SSHOPTS"] = sshOptions(machine, address);
+  // What the build needs: the derivation, and its inputs' paths (sources and the outputs of its
+  // input derivations), which a "basic" derivation lists instead of the input derivations.
+  Result<Derivation> drv = readDerivation(request.drv_path);
+  if (!drv) return done(failure(kStatusAborted, true, drv.error().message));
+  std::set<std::string> inputs(drv->input_srcs.begin(), drv->input_srcs.end());
+  for (const auto& [input_drv, names] : drv->input_drvs) {
+    Result<Derivation> input = readDerivation(input_drv);
+    if (!input) return done(failure(kStatusAborted, true, input.error().message));
+    for (const std::string& name : names) {
+      auto it = input->outputs.find(name);
+      if (it == input->outputs.end() || it->second.path.empty()) {
+        return done(failure(kStatusAborted, true,
+                            input_drv + " has no output \"" + name + "\" with a known path"));
+      }
+      inputs.insert(it->second.path);
+    }
   }
-  program.argv = realiseCommand(request, builders);
+  const std::vector<std::string> input_paths(inputs.begin(), inputs.end());
 
+  // The connections: the machine's, and for a remote machine the local store's for copying.
+  Result<Impl::Endpoint> endpoint = impl_->endpointFor(machine, request.env);
+  if (!endpoint) return done(failure(kStatusAborted, true, on + endpoint.error().message));
+  bool greeting_error = false;
+  Result<Impl::Lease> conn = impl_->acquire(*endpoint, patience, &greeting_error);
+  if (!conn) {
+    if (!greeting_error) return conn.error();  // "cannot start nix-store/ssh: …"
+    return stopped_or(kStatusAborted, machine.isLocal()
+                                          ? "nix-store --serve: " + conn.error().message
+                                          : on + "cannot connect: " + conn.error().message);
+  }
+  std::optional<Impl::Lease> local;
+  if (!machine.isLocal()) {
+    Result<Impl::Endpoint> here = impl_->endpointFor(MachineTarget{}, request.env);
+    Result<Impl::Lease> l = impl_->acquire(*here, patience, &greeting_error);
+    if (!l) {
+      if (!greeting_error) return l.error();
+      return stopped_or(kStatusAborted, "local nix-store --serve: " + l.error().message);
+    }
+    local.emplace(std::move(*l));
+    if (Result<void> copied = impl_->copyClosure(**local, *conn, input_paths, patience, nullptr);
+        !copied) {
+      return stopped_or(kStatusAborted, on + "sending the inputs: " + copied.error().message);
+    }
+  }
+
+  // The build, its stderr written live to the uncompressed log.
   std::error_code ec;
   fs::create_directories(fs::path(request.log_file).parent_path(), ec);
   if (!request.gc_root_dir.empty()) fs::create_directories(request.gc_root_dir, ec);
   std::string raw_log = request.log_file;
   if (raw_log.ends_with(".bz2")) raw_log.resize(raw_log.size() - 4);
-  fs::remove(raw_log + ".bz2", ec);
-
-  const std::chrono::seconds bound = std::chrono::duration_cast<std::chrono::seconds>(
-      (request.timeout.count() > 0 ? std::chrono::seconds(request.timeout) : kNoTimeout) + kGrace);
+  fs::remove(request.log_file, ec);
+  const int log_fd = ::open(raw_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd == -1) {
+    return done(failure(kStatusAborted, true,
+                        "cannot write the log " + raw_log + ": " + std::strerror(errno)));
+  }
   const uint64_t log_cap = request.max_log_size > 0 ? request.max_log_size + kLogSlack : 0;
-  // Nix's build hook kills its helper without letting it delete its temporary directory (with
-  // the host key in it); a directory of our own for them is removed below.
-  std::string hook_tmp;
-  if (!machine.isLocal()) {
-    hook_tmp = raw_log + ".tmp-XXXXXX";
-    if (::mkdtemp(hook_tmp.data()) == nullptr) {
-      hook_tmp.clear();
-    } else {
-      program.env["TMPDIR"] = hook_tmp;
+  uint64_t logged = 0;
+  bool log_cap_hit = false;
+  const LogSink sink = [&](std::string_view data) {
+    if (log_cap > 0 && logged + data.size() > log_cap) {
+      data = data.substr(0, log_cap - std::min(log_cap, logged));
+      log_cap_hit = true;
+    }
+    for (size_t written = 0; written < data.size();) {
+      const ssize_t n = ::write(log_fd, data.data() + written, data.size() - written);
+      if (n == -1 && errno == EINTR) continue;
+      if (n <= 0) break;
+      written += static_cast<size_t>(n);
+    }
+    logged += data.size();
+    return !log_cap_hit;
+  };
+  const ServeBuildLimits limits{request.max_silent, request.timeout, request.max_log_size};
+  Result<ServeBuildResult> answer =
+      (*conn)->buildDerivation(request.drv_path, *drv, input_paths, limits, sink, patience);
+  if (log_cap_hit) {
+    const std::string note = "\n[hydrant: log limit of " + std::to_string(log_cap) +
+                             " bytes reached; the build was stopped]\n";
+    (void)!::write(log_fd, note.data(), note.size());
+  }
+  ::close(log_fd);
+  auto finish = [&](StepResult result) {
+    result.log_path = detail::compressLog(raw_log, stop);
+    return done(std::move(result));
+  };
+  if (log_cap_hit) {
+    return finish(failure(
+        kStatusLogLimitExceeded, false,
+        on + "log limit exceeded: the log grew past " + std::to_string(log_cap) + " bytes"));
+  }
+  if (!answer) {
+    if (stop.stop_requested()) return finish(failure(kStatusAborted, true, "stopped"));
+    return finish(failure(kStatusAborted, true, on + "building: " + answer.error().message));
+  }
+  if (!detail::builtOrValid(answer->status)) {
+    const detail::StepFailure f =
+        detail::stepFailureFor(answer->status, answer->error_message,
+                               {request.timeout, request.max_silent, request.max_log_size});
+    StepResult result = failure(f.status, f.transient, on + f.message);
+    result.cacheable_failure = f.cacheable;
+    return finish(std::move(result));
+  }
+
+  // The outputs: their sizes where they were built, then (remote) copied back.
+  std::vector<std::string> outputs;
+  for (const auto& [name, path] : request.outputs) outputs.push_back(path);
+  Result<std::vector<StorePathInfo>> infos = (*conn)->queryPathInfos(outputs, patience);
+  if (!infos || infos->size() != outputs.size()) {
+    return finish(failure(kStatusAborted, true,
+                          on + "the outputs are not valid after the build" +
+                              (infos ? "" : ": " + infos.error().message)));
+  }
+  StepResult result;
+  result.outputs = request.outputs;
+  for (const StorePathInfo& info : *infos) result.size += info.nar_size;
+  if (request.max_output_size > 0 && result.size > request.max_output_size) {
+    result.status = kStatusOutputLimitExceeded;
+    result.cacheable_failure = true;
+    result.error_message = on + "output limit exceeded: the outputs are " +
+                           std::to_string(result.size) + " bytes, more than " +
+                           std::to_string(request.max_output_size);
+    return finish(std::move(result));
+  }
+  std::vector<StorePathInfo> closure;
+  if (local) {
+    if (Result<void> copied = impl_->copyClosure(**conn, *local, outputs, patience, &closure);
+        !copied) {
+      return finish(failure(kStatusAborted, true,
+                            on + "copying the outputs back: " + copied.error().message));
+    }
+    machine_free.tell(true);
+  } else {
+    machine_free.tell(true);
+    // Best effort from here on: the step has succeeded.
+    Result<std::vector<std::string>> paths = (*conn)->queryClosure(outputs, patience);
+    if (paths) {
+      if (Result<std::vector<StorePathInfo>> infos = (*conn)->queryPathInfos(*paths, patience)) {
+        closure = std::move(*infos);
+      }
     }
   }
-  Result<detail::LoggedRun> run =
-      detail::runLogged(program, raw_log, log_cap, started + bound, stop);
-  if (!hook_tmp.empty()) fs::remove_all(hook_tmp, ec);
-  if (!run) return run.error();
-  StepResult result = interpret(request, *run, bound, stop);
-  result.log_path = detail::compressLog(raw_log, stop);
-  return done(std::move(result));
+  for (const StorePathInfo& info : closure) result.closure_size += info.nar_size;
+
+  // Rooted while the server that built or imported them still holds them as temporary roots.
+  if (!request.gc_root_dir.empty()) {
+    const std::string state_dir = nixStateDir(request.env);
+    for (const auto& [name, path] : request.outputs) {
+      const std::string root = rootFor(request, name);
+      if (addIndirectRoot(root, path, state_dir)) result.gc_roots[name] = root;
+    }
+  }
+  const std::string store_dir = fs::path(request.drv_path).parent_path().string();
+  detail::readNixSupport(request.outputs, store_dir, result, stop);
+  result.status = result.failed_marker ? kStatusFailedWithOutput : kStatusSuccess;
+  if (result.failed_marker) {
+    result.error_message = on + "the build marked itself failed (nix-support/failed)";
+  }
+  return finish(std::move(result));
 }
 
 }  // namespace hydrant::nix

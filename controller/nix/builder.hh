@@ -1,20 +1,21 @@
-// Building one step (one derivation) on one machine, the way Hydra's queue runner does, with
-// Nix's own programs: `nix-store --realise` in the local store for "localhost", and the same
-// command handing the build to Nix's remote-build hook (`--max-jobs 0 --builders …`) for an SSH
-// machine, which copies the inputs there, builds, and copies the outputs back. The result is a
-// Hydra step status (HYDRA.md §2.1, §6.3) plus what the outputs' nix-support files declare.
-// Copies to a machine are Nix's: its build hook takes a per-machine upload lock
-// ($NIX_STATE_DIR/current-load/<uri>.upload-lock) while it sends a step's input closure, so no
-// two steps copy to the same machine at once (after 15 minutes a waiting step copies anyway),
-// and the remote store imports each path under its own path lock; the hook also keeps
-// max_jobs slot locks per machine there. Outputs come back under the local store's path locks.
-// Thread-safe: every call is independent.
+// Building one step (one derivation) on one machine the way Hydra's queue runner does: over
+// Nix's serve protocol (serve_connection.hh) to a long-lived `nix-store --serve --write`, run
+// directly for "localhost" and through ssh for a remote machine. For a remote step the builder
+// copies the input closure there, builds, checks the outputs' size, and copies the output
+// closure back, path by path (DumpStorePath → AddToStoreNar). The result is a Hydra step status
+// (HYDRA.md §2.1, §6.3) plus what the outputs' nix-support files declare.
+// Connections are pooled per machine and reused by later steps, so a step costs requests, not
+// process starts. At most one copy of a given path to a given machine runs at a time (a second
+// step needing it waits for that copy, then finds the path valid); nothing else is locked while
+// a copy or a build runs. Thread-safe: any number of build() calls may run at once.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -36,12 +37,11 @@ struct MachineTarget {
   std::string host_key;              // base64 of the host's public key line; empty: known_hosts
   std::vector<std::string> supported_features;
   std::vector<std::string> mandatory_features;
-  unsigned max_jobs = 1;  // Nix keeps this many slot locks per machine; at least 1 is used
-  // More ssh arguments ("-oConnectTimeout=5"); Nix splits NIX_SSHOPTS on blanks, so none may
-  // contain whitespace.
+  unsigned max_jobs = 1;  // steps the queue runs there at once
+  // More ssh arguments ("-oConnectTimeout=5"), one word each (no whitespace).
   std::vector<std::string> ssh_options;
-  // Added to the URI as Nix's remote-store= and remote-program= parameters: the store the remote
-  // nix-store opens ("/root" is a chroot store) and the program ssh runs instead of nix-store.
+  // The store the remote nix-store opens (--store; "/root" is a chroot store) and the program
+  // ssh runs there instead of nix-store, as Nix's remote-store= and remote-program= say.
   std::string remote_store;
   std::string remote_program;
 
@@ -60,16 +60,22 @@ struct BuildRequest {
   std::chrono::seconds max_silent{7200};  // Nix's --max-silent-time (meta.maxSilent); 0 = none
   size_t max_log_size = 64 << 20;         // bytes of builder output; 0 = no limit
   uint64_t max_output_size = 0;           // total NAR size of the outputs; 0 = no limit
-  // The step's log, bzip2-compressed (what `nix log` and Hydra store too), written through the
-  // `bzip2` program once the build has ended. While it runs, the uncompressed log grows beside
-  // it, at log_file without ".bz2". Parent directories are created. REQUIRES: ends in ".bz2".
+  // The step's log (what the server wrote on stderr while building), bzip2-compressed as `nix
+  // log` and Hydra store it once the build has ended. While it runs, the uncompressed log grows
+  // beside it, at log_file without ".bz2". Parent directories are created.
+  // REQUIRES: ends in ".bz2".
   std::string log_file;
-  // GC roots for the outputs (indirect roots, added by nix-store itself as the build registers
-  // them, so the garbage collector never sees them unrooted): the "out" output's root is
-  // <gc_root_dir>/<drv name>, e.g. …/abc…-hello, another output's <that>-<output name>.
-  // "" = none.
+  // GC roots for the outputs, made indirect roots of the local store (a link to each in its
+  // gcroots/auto) while the server that built or imported them still holds them as temporary
+  // roots: the "out" output's root is <gc_root_dir>/<drv name>, e.g. …/abc…-hello, another
+  // output's <that>-<output name>. "" = none.
   std::string gc_root_dir;
-  // Added to the environment of nix-store, ssh and nix (e.g. PATH, to choose which programs run).
+  // Called once, from build()'s thread, as soon as the machine has done its part: true when the
+  // build succeeded and its outputs are valid in the local store within the size limit (the
+  // step's result is then 0 or 6, whatever follows), false otherwise. What follows (GC roots,
+  // nix-support files, the closure's size, the log's compression) needs no machine slot.
+  std::function<void(bool outputs_valid)> on_machine_free;
+  // Added to the environment of nix-store and ssh (e.g. PATH, to choose which programs run).
   std::map<std::string, std::string> env;
 };
 
@@ -113,7 +119,7 @@ struct StepResult {
   std::chrono::milliseconds duration{0};
   std::map<std::string, std::string> outputs;   // name → path, when the outputs exist (0, 6, 11)
   std::map<std::string, std::string> gc_roots;  // output name → root symlink that was created
-  std::string log_path;        // the stored log: log_file, or the uncompressed log if bzip2 failed
+  std::string log_path;  // the stored log: log_file, or the uncompressed log if compressing failed
   bool failed_marker = false;  // an output has nix-support/failed
   std::vector<BuildProduct> products;
   std::map<std::string, BuildMetric> metrics;  // by name
@@ -122,20 +128,37 @@ struct StepResult {
   uint64_t closure_size = 0;                   // total NAR size of their closure
 };
 
-// Builds `request.drv_path` on `request.machine` (its dependencies must be valid in the local
-// store, or nix-store builds them first) and reads the outputs. A build that ran and failed,
-// timed out, or could not reach the machine is a StepResult, never an Error:
-//   local  exit 100 → 1 (cacheable); the timeout bit (101) → 7, "timed out after N seconds" or
-//          "… of silence"; the log limit → 10; anything else → 3, transient, with Nix's error;
-//   remote Nix's "build of … on … failed: …" → the same mapping of the remote cause; "cannot
-//          build on …" (connection, host key, authentication) → 3, transient, "machine <uri>:
-//          cannot connect: <reason>"; anything else (e.g. copying) → 3, transient.
-// A stop request kills the build: 3, transient, "stopped". An invalid machine: 3, transient.
-// Error (kTransient) only when the builder program cannot be started: exactly
-// "cannot start nix-store: <reason>" for a local build, "cannot start ssh: <reason>" for a remote
-// one (ssh is started once, as `ssh -V`, before handing the build to Nix, which would otherwise
-// report a missing ssh as a connection failure).
-// REQUIRES: request.log_file ends in ".bz2".
-Result<StepResult> buildStep(const BuildRequest& request, std::stop_token stop);
+class StepBuilder {
+ public:
+  StepBuilder();
+  // Closes every pooled connection.
+  ~StepBuilder();
+  StepBuilder(const StepBuilder&) = delete;
+  StepBuilder& operator=(const StepBuilder&) = delete;
+
+  // Builds `request.drv_path` on `request.machine` (its dependencies must be valid in the local
+  // store) and reads the outputs. A build that ran and failed, timed out, or could not reach the
+  // machine is a StepResult, never an Error:
+  //   Nix's permanent failure (builder exit, rejected input or output) → 1, cacheable; its
+  //   transient failure → 1, transient; timeout → 7, "timed out after N s" or "… of silence";
+  //   log limit → 10; outputs larger than max_output_size → 11, cacheable, not copied back;
+  //   an output with nix-support/failed → 6; the machine unreachable (connection, host key,
+  //   authentication) → 3, transient, "machine <uri>: cannot connect: <ssh's reason>"; a copy or
+  //   protocol failure → 3, transient, "machine <uri>: <what failed>: <reason>". Remote messages
+  //   start with "machine <uri>: ".
+  // A stop request kills the build: 3, transient, "stopped". An invalid machine: 3, transient.
+  // Error (kTransient) only when the builder program cannot be started: exactly
+  // "cannot start nix-store: <reason>" for a local build, "cannot start ssh: <reason>" for a
+  // remote one.
+  // REQUIRES: request.log_file ends in ".bz2".
+  Result<StepResult> build(const BuildRequest& request, std::stop_token stop);
+
+  // Closes the idle connections (a machine left the machines file, or the queue stops).
+  void closeIdle();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace hydrant::nix

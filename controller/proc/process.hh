@@ -114,4 +114,34 @@ class Child {
   std::unique_ptr<Impl> impl_;
 };
 
+// A child that speaks a protocol over its standard streams (`nix-store --serve`, or ssh running
+// it): its stdin, stdout and stderr are pipes to this process, all three non-blocking and
+// close-on-exec here, so no other child inherits them. It gets no parent-death signal (that is
+// tied to the forking thread, and a connection outlives the thread that opened it); instead,
+// when this process dies its pipes close and the child reads end-of-file. The destructor kills
+// its process group (SIGKILL) and reaps it. Owned by one thread at a time.
+class PipedChild {
+ public:
+  // Starts the child in a new process group. Error (kTransient) "cannot start <program>: …".
+  static Result<std::unique_ptr<PipedChild>> spawn(const Program& program);
+  ~PipedChild();
+  PipedChild(const PipedChild&) = delete;
+  PipedChild& operator=(const PipedChild&) = delete;
+
+  pid_t pid() const;
+  int in() const;   // write end of the child's stdin; -1 once closed
+  int out() const;  // read end of its stdout
+  int err() const;  // read end of its stderr
+  void closeIn();
+  // SIGKILL to the whole process group, then reaps. No-op once reaped.
+  void killGroup();
+  // Waits up to `d` for the child to exit by itself; its raw wait status when it did.
+  std::optional<int> waitFor(std::chrono::milliseconds d);
+
+ private:
+  struct Impl;
+  explicit PipedChild(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace hydrant::proc

@@ -1,8 +1,8 @@
 // `hydrant log`, `hydrant get machines` and the steps of `hydrant get builds` through the
 // binary, against a database whose builds, steps and machine status are written here — by
 // plain SQL the way Hydra's tables hold them, or by the queue's own db functions — and step
-// logs laid out in the state dir the way the queue stores them (bzip2, or plain when bzip2
-// failed): what a user sees on stdout, and the exit codes.
+// logs laid out in the state dir the way the queue stores them (bzip2, or plain when
+// compressing failed): what a user sees on stdout, and the exit codes.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -83,8 +83,9 @@ class QueueCli : public ::testing::Test {
     return logs::stepLogPath(dir_ / "state/logs", drv);
   }
 
-  // Stores `text` as the queue does: compressed by the real bzip2, or, with `compress` false,
-  // plain (a running step, or bzip2 failed).
+  // Stores `text` as the queue does: compressed, or, with `compress` false, plain (a running
+  // step, or compressing failed). The bzip2 program compresses it here, though the queue uses
+  // libbz2: Hydra's logs and Nix's were written by other bzip2 writers, and must read the same.
   void writeLog(const std::string& drv, const std::string& text, bool compress = true) {
     const std::string bz2 = logPath(drv);
     const std::string plain = bz2.substr(0, bz2.size() - 4);
@@ -127,7 +128,7 @@ TEST_F(QueueCli, LogOfAFailedBuildIsTheStepThatFailedIt) {
   step(4, 1, kLib, 0);
   step(4, 2, kBroken, 1, 0, "propagatedfrom = 3, machine = ''");
   writeLog(kLib, "building lib\n");
-  // bzip2 failed for this one: the queue kept the plain log.
+  // Compressing failed for this one: the queue kept the plain log.
   writeLog(kBroken, "make: *** [all] Error 1\n", false);
 
   auto [rc, out] = hydrant({"log", "3"});

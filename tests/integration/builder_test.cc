@@ -88,8 +88,10 @@ class Builder : public testing::WithNixStore {
   static void SetUpTestSuite() {
     WithNixStore::SetUpTestSuite();
     sshd_ = new testing::Sshd(store().storeDir());
+    builder_ = new StepBuilder;
   }
   static void TearDownTestSuite() {
+    delete builder_;
     delete sshd_;
     WithNixStore::TearDownTestSuite();
   }
@@ -136,7 +138,7 @@ class Builder : public testing::WithNixStore {
   }
 
   StepResult build(const BuildRequest& r) {
-    Result<StepResult> result = buildStep(r, {});
+    Result<StepResult> result = builder_->build(r, {});
     EXPECT_TRUE(result.has_value()) << result.error().message;
     return result ? *result : StepResult{};
   }
@@ -144,9 +146,12 @@ class Builder : public testing::WithNixStore {
   bool remoteAvailable() const { return sshd_->running(); }
 
   static testing::Sshd* sshd_;
+  // One for the suite, as the queue has one: its connections are reused from test to test.
+  static StepBuilder* builder_;
 };
 
 testing::Sshd* Builder::sshd_ = nullptr;
+StepBuilder* Builder::builder_ = nullptr;
 
 #define SKIP_WITHOUT_SSHD() \
   if (!remoteAvailable()) GTEST_SKIP() << sshd_->skipReason()
@@ -295,7 +300,7 @@ TEST_F(Builder, MissingNixStoreCannotStart) {
   const std::string empty = store().root() + "/empty-bin";
   fs::create_directories(empty);
   r.env["PATH"] = empty;
-  const Result<StepResult> result = buildStep(r, {});
+  const Result<StepResult> result = builder_->build(r, {});
 
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().cls, ErrorClass::kTransient);
@@ -307,7 +312,8 @@ TEST_F(Builder, StopKillsTheBuildAndItsBuilder) {
   const Drv drv = instantiate("stopped", "echo started; /bin/sleep " + marker);
   const BuildRequest r = request(drv);
   std::stop_source stop;
-  auto running = std::async(std::launch::async, [&] { return buildStep(r, stop.get_token()); });
+  auto running =
+      std::async(std::launch::async, [&] { return builder_->build(r, stop.get_token()); });
   const std::string raw_log = r.log_file.substr(0, r.log_file.size() - 4);
   ASSERT_TRUE(testing::eventually(
       [&] { return readFile(raw_log).find("started") != std::string::npos; }, 30s));
@@ -422,7 +428,7 @@ TEST_F(Builder, MissingSshCannotStart) {
   const std::string empty = store().root() + "/empty-bin";
   fs::create_directories(empty);
   r.env["PATH"] = empty;
-  const Result<StepResult> result = buildStep(r, {});
+  const Result<StepResult> result = builder_->build(r, {});
 
   ASSERT_FALSE(result.has_value());
   EXPECT_TRUE(startsWith(result.error().message, "cannot start ssh: "));

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "controller/compress/bzip2.hh"
 #include "controller/db/evals.hh"
 #include "controller/db/steps.hh"
+#include "tests/unit/temp_dir.hh"
 
 namespace hydrant::logs {
 namespace {
@@ -147,6 +149,54 @@ INSTANTIATE_TEST_SUITE_P(
                                std::nullopt,
                                "build 7 has no steps (it was cached or has not started)"}),
     [](const testing::TestParamInfo<ChoiceCase>& info) { return info.param.name; });
+
+// Stores `text` at `path` as the queue does once a step has ended.
+void storeCompressed(const std::string& path, const std::string& text) {
+  Result<compress::Bzip2Writer> w = compress::Bzip2Writer::open(path);
+  ASSERT_TRUE(w) << w.error().message;
+  ASSERT_TRUE(w->append(text));
+  ASSERT_TRUE(w->finish());
+}
+
+TEST(ReadStepLog, DecompressesTheStoredLog) {
+  unit::TempDir dir;
+  storeCompressed(dir.path("log.drv.bz2"), "building\nfailed\n");
+  Result<std::string> text = readStepLog(dir.path("log.drv.bz2"));
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, "building\nfailed\n");
+}
+
+TEST(ReadStepLog, PrefersTheUncompressedLogWhileItIsThere) {
+  unit::TempDir dir;
+  storeCompressed(dir.path("log.drv.bz2"), "stale\n");
+  dir.write("log.drv", "still running\n");
+  Result<std::string> text = readStepLog(dir.path("log.drv.bz2"));
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, "still running\n");
+}
+
+TEST(ReadStepLog, ALongLogIsCutWithANote) {
+  unit::TempDir dir;
+  storeCompressed(dir.path("log.drv.bz2"), "0123456789");
+  Result<std::string> text = readStepLog(dir.path("log.drv.bz2"), 4);
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, "0123\n[log cut after 4 bytes]\n");
+}
+
+TEST(ReadStepLog, ADamagedLogSaysSo) {
+  unit::TempDir dir;
+  const std::string path = dir.write("log.drv.bz2", "not compressed");
+  Result<std::string> text = readStepLog(path);
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().message, "cannot decompress " + path + ": not bzip2 data");
+}
+
+TEST(ReadStepLog, NoLogAtAll) {
+  unit::TempDir dir;
+  Result<std::string> text = readStepLog(dir.path("log.drv.bz2"));
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().message, "no log file at " + dir.path("log.drv.bz2"));
+}
 
 }  // namespace
 }  // namespace hydrant::logs
