@@ -29,6 +29,7 @@ constexpr long long kMaxResyncSeconds = 365LL * 24 * 60 * 60;
 constexpr unsigned long kMaxPort = 65535;
 constexpr long long kMaxConcurrentEvals = 256;
 constexpr long long kMaxLocalJobs = 1024;
+constexpr long long kMaxByteLimit = 1ll << 50;
 constexpr long long kMinEvalMemoryMiB = 64;
 constexpr long long kMaxEvalMemoryMiB = 1LL << 20;  // 1 TiB
 
@@ -241,6 +242,24 @@ Check setUnsupportedGrace(Config& config, const YAML::Node& node) {
   return std::nullopt;
 }
 
+Check setByteLimit(uint64_t& target, const YAML::Node& node) {
+  const auto value = parseInteger(node);
+  if (!value || *value < 0 || *value > kMaxByteLimit) {
+    return expected("bytes as an integer from 0 (no limit) to " + std::to_string(kMaxByteLimit),
+                    node);
+  }
+  target = static_cast<uint64_t>(*value);
+  return std::nullopt;
+}
+
+Check setMaxLogSize(Config& config, const YAML::Node& node) {
+  return setByteLimit(config.max_log_size, node);
+}
+
+Check setMaxOutputSize(Config& config, const YAML::Node& node) {
+  return setByteLimit(config.max_output_size, node);
+}
+
 Check addRole(std::vector<std::string>& roles, const std::string& role) {
   const auto& known = knownRoles();
   if (std::find(known.begin(), known.end(), role) == known.end()) {
@@ -315,6 +334,8 @@ const std::vector<Setting>& settings() {
       {"machines_file", setMachinesFile},
       {"max_jobs", setMaxJobs},
       {"unsupported_grace", setUnsupportedGrace},
+      {"max_log_size", setMaxLogSize},
+      {"max_output_size", setMaxOutputSize},
       {"postgres_bin_dir", setPostgresBinDir},
       {"postgres_user", setPostgresUser},
   };

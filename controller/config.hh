@@ -61,6 +61,10 @@ struct Config {
   int max_jobs = 2;  // slots of this machine when there is no machines file (0..1024)
   // A step no machine can build waits this long for one to appear, then fails (status 9).
   std::chrono::seconds unsupported_grace{120};
+  // Bytes of build log a step may write (Hydra's max_log_size), and of NAR its outputs may have
+  // (max_output_size); past them the step fails with status 10 or 11. 0 = no limit.
+  uint64_t max_log_size = 64ull << 20;
+  uint64_t max_output_size = 2ull << 30;
   // Where the embedded Postgres' programs live.
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   // Who runs the embedded Postgres when hydrant runs as root.

@@ -27,6 +27,8 @@ QueueWiring::QueueWiring(const config::Config& config, db::Database& database,
   o.log_dir = (fs::path(config.state_dir) / "logs").string();
   o.gc_roots_dir = (fs::path(config.state_dir) / "gcroots").string();
   o.unsupported_grace = config.unsupported_grace.count();
+  o.max_log_size = config.max_log_size;
+  o.max_output_size = config.max_output_size;
   o.random = std::move(random);
   queue_ = std::make_shared<reconcilers::QueueReconciler>(database, clock, o);
 }

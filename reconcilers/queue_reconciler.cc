@@ -513,6 +513,7 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index, std:
     req.timeout = std::chrono::seconds(b.timeout);
     req.max_silent = std::chrono::seconds(b.maxsilent);
     req.max_log_size = options_.max_log_size;
+    req.max_output_size = options_.max_output_size;
     system = graph_.step(drv)->system;
   }
   req.log_file = logFileFor(options_.log_dir, drv);

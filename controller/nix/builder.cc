@@ -248,6 +248,7 @@ struct StepBuilder::Impl {
   std::set<std::pair<std::string, std::string>> copying;
   std::condition_variable copy_done;
   std::string private_dir;  // known_hosts files; removed with the builder
+  Stats stats;              // guarded by mu
 
   // A connection taken from the pool (or opened); back into the pool on release if usable.
   class Lease {
@@ -359,6 +360,10 @@ Result<StepBuilder::Impl::Lease> StepBuilder::Impl::acquire(const Endpoint& endp
   }
   Result<std::unique_ptr<ServeConnection>> connection = ServeConnection::start(endpoint.program);
   if (!connection) return connection.error();
+  {
+    std::lock_guard lk(mu);
+    stats.connections_opened += 1;
+  }
   if (Result<void> greeted = (*connection)->greet(patience); !greeted) {
     *greeting_error = true;
     return greeted.error();
@@ -394,20 +399,21 @@ Result<void> StepBuilder::Impl::copyClosure(ServeConnection& from, Lease& to,
       copying.insert(slot);
     }
     Result<void> copied;
+    bool needed = true;
     if (waited) {
       // Another step was copying it: most likely it is there now.
       Result<std::set<std::string>> now = to->queryValidPaths({info->path}, patience);
-      if (!now) {
-        copied = now.error();
-      } else if (now->empty()) {
-        copied = from.copyPathTo(*to, *info, patience);
-      }
-    } else {
-      copied = from.copyPathTo(*to, *info, patience);
+      if (!now) copied = now.error();
+      needed = now && now->empty();
     }
+    if (needed) copied = from.copyPathTo(*to, *info, patience);
     {
       std::lock_guard lk(mu);
       copying.erase(slot);
+      if (copied && needed) {
+        stats.paths_copied += 1;
+        stats.bytes_copied += info->nar_size;
+      }
     }
     copy_done.notify_all();
     if (!copied) return Error::transient("copying " + info->path + ": " + copied.error().message);
@@ -424,6 +430,11 @@ StepBuilder::~StepBuilder() {
   closeIdle();
   std::error_code ec;
   if (!impl_->private_dir.empty()) fs::remove_all(impl_->private_dir, ec);
+}
+
+StepBuilder::Stats StepBuilder::stats() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->stats;
 }
 
 void StepBuilder::closeIdle() {

@@ -58,7 +58,7 @@ struct BuildRequest {
   MachineTarget machine;
   std::chrono::seconds timeout{36000};    // Nix's --timeout (meta.timeout); 0 = none
   std::chrono::seconds max_silent{7200};  // Nix's --max-silent-time (meta.maxSilent); 0 = none
-  size_t max_log_size = 64 << 20;         // bytes of builder output; 0 = no limit
+  uint64_t max_log_size = 64 << 20;         // bytes of builder output; 0 = no limit
   uint64_t max_output_size = 0;           // total NAR size of the outputs; 0 = no limit
   // The step's log (what the server wrote on stderr while building), bzip2-compressed as `nix
   // log` and Hydra store it once the build has ended. While it runs, the uncompressed log grows
@@ -155,6 +155,14 @@ class StepBuilder {
 
   // Closes the idle connections (a machine left the machines file, or the queue stops).
   void closeIdle();
+
+  // Counters since construction, for metrics and tests.
+  struct Stats {
+    uint64_t connections_opened = 0;  // nix-store --serve processes started (directly or by ssh)
+    uint64_t paths_copied = 0;        // store paths copied between machines, either way
+    uint64_t bytes_copied = 0;        // their NAR bytes
+  };
+  Stats stats() const;
 
  private:
   struct Impl;

@@ -328,6 +328,33 @@ TEST_F(Builder, StopKillsTheBuildAndItsBuilder) {
       << processesMentioning("sleep " + marker).front();
 }
 
+TEST_F(Builder, ConnectionsAreReusedFromStepToStep) {
+  ASSERT_EQ(build(request(instantiate("first", "echo one > $out"))).status, kStatusSuccess);
+  const uint64_t opened = builder_->stats().connections_opened;
+  for (int i = 0; i < 3; ++i) {
+    const StepResult result = build(request(instantiate("again", "echo again > $out")));
+    ASSERT_EQ(result.status, kStatusSuccess) << result.error_message;
+  }
+  EXPECT_EQ(builder_->stats().connections_opened, opened)
+      << "each step started its own nix-store --serve";
+}
+
+TEST_F(Builder, OutputLimitFailsTheStepAndLeavesItUnrooted) {
+  const Drv drv = instantiate("big", "head -c 100000 /dev/zero > $out");
+  BuildRequest r = request(drv);
+  r.max_output_size = 50000;
+  const StepResult result = build(r);
+
+  EXPECT_EQ(result.status, kStatusOutputLimitExceeded) << result.error_message;
+  EXPECT_FALSE(result.transient);
+  EXPECT_TRUE(result.cacheable_failure);
+  EXPECT_TRUE(contains(result.error_message, "output limit exceeded"));
+  EXPECT_GT(result.size, 100000u);
+  EXPECT_TRUE(result.gc_roots.empty());
+  EXPECT_FALSE(fs::exists(fs::symlink_status(r.gc_root_dir + "/" +
+                                             fs::path(drv.path).stem().string())));
+}
+
 TEST_F(Builder, RemoteBuildCopiesInputsAndOutputs) {
   SKIP_WITHOUT_SSHD();
   const Drv dep = instantiate("dep", "echo from-dep > $out");
@@ -348,6 +375,46 @@ TEST_F(Builder, RemoteBuildCopiesInputsAndOutputs) {
   for (const auto& entry : fs::directory_iterator(fs::path(r.log_file).parent_path())) {
     EXPECT_FALSE(contains(entry.path().string(), ".tmp-")) << "left behind";
   }
+}
+
+TEST_F(Builder, RemoteOutputsOverTheLimitAreNotCopiedBack) {
+  SKIP_WITHOUT_SSHD();
+  const Drv drv = instantiate("remotebig", "head -c 100000 /dev/zero > $out");
+  BuildRequest r = request(drv);
+  r.machine = sshd_->machine();
+  r.max_output_size = 50000;
+  const StepResult result = build(r);
+
+  EXPECT_EQ(result.status, kStatusOutputLimitExceeded) << result.error_message;
+  EXPECT_TRUE(result.cacheable_failure);
+  EXPECT_TRUE(startsWith(result.error_message, "machine " + r.machine.uri + ": output limit"));
+  const std::string name = fs::path(drv.outputs.at("out")).filename().string();
+  EXPECT_TRUE(fs::exists(sshd_->remoteStoreRoot() + "/nix/store/" + name));  // built there
+  EXPECT_FALSE(fs::exists(drv.outputs.at("out")));                             // never copied
+}
+
+TEST_F(Builder, ConcurrentRemoteStepsCopyASharedInputOnce) {
+  SKIP_WITHOUT_SSHD();
+  const Drv dep = instantiate("shared", "head -c 3000000 /dev/urandom > $out");
+  ASSERT_EQ(build(request(dep)).status, kStatusSuccess);
+  const std::string uses = "dep = builtins.storePath " + nixString(dep.outputs.at("out")) + ";";
+  const Drv a = instantiate("usera", "wc -c < $dep > $out", uses);
+  const Drv b = instantiate("userb", "wc -c < $dep > $out; echo b >> $out", uses);
+  BuildRequest ra = request(a);
+  BuildRequest rb = request(b);
+  ra.machine = rb.machine = sshd_->machine();
+  const uint64_t copied = builder_->stats().paths_copied;
+  auto first = std::async(std::launch::async, [&] { return builder_->build(ra, {}); });
+  auto second = std::async(std::launch::async, [&] { return builder_->build(rb, {}); });
+  const Result<StepResult> ma = first.get();
+  const Result<StepResult> mb = second.get();
+
+  ASSERT_TRUE(ma && mb);
+  ASSERT_EQ(ma->status, kStatusSuccess) << ma->error_message;
+  ASSERT_EQ(mb->status, kStatusSuccess) << mb->error_message;
+  EXPECT_EQ(readFile(a.outputs.at("out")), "3000000\n");
+  // The shared input went to the machine once; each output came back once.
+  EXPECT_EQ(builder_->stats().paths_copied - copied, 3u);
 }
 
 TEST_F(Builder, RemoteFailureIsPermanent) {

@@ -32,6 +32,8 @@ void expectSameConfig(const Config& actual, const Config& expected) {
   EXPECT_EQ(actual.machines_file, expected.machines_file);
   EXPECT_EQ(actual.max_jobs, expected.max_jobs);
   EXPECT_EQ(actual.unsupported_grace, expected.unsupported_grace);
+  EXPECT_EQ(actual.max_log_size, expected.max_log_size);
+  EXPECT_EQ(actual.max_output_size, expected.max_output_size);
   EXPECT_EQ(actual.postgres_bin_dir, expected.postgres_bin_dir);
   EXPECT_EQ(actual.postgres_user, expected.postgres_user);
 }
@@ -122,11 +124,11 @@ TEST(ConfigParse, ListenAcceptsNamesAndPortZero) {
 
 TEST(KnownKeys, ListsEveryKeyInDocumentedOrder) {
   EXPECT_EQ(knownKeys(),
-            (std::vector<std::string>{"database", "state_dir", "listen", "log_format", "log_level",
-                                      "db_max_connections", "roles", "resync_interval",
-                                      "max_concurrent_evals", "eval_timeout", "eval_max_memory",
-                                      "machines_file", "max_jobs", "unsupported_grace",
-                                      "postgres_bin_dir", "postgres_user", "projects"}));
+            (std::vector<std::string>{
+                "database", "state_dir", "listen", "log_format", "log_level", "db_max_connections",
+                "roles", "resync_interval", "max_concurrent_evals", "eval_timeout",
+                "eval_max_memory", "machines_file", "max_jobs", "unsupported_grace", "max_log_size",
+                "max_output_size", "postgres_bin_dir", "postgres_user", "projects"}));
   EXPECT_EQ(knownRoles(), (std::vector<std::string>{"specs", "evaluator", "queue", "notifier"}));
 }
 
@@ -150,7 +152,8 @@ TEST_P(ConfigError, SaysWhereAndWhat) {
 const std::string kKnownKeys =
     "database, state_dir, listen, log_format, log_level, db_max_connections, roles, "
     "resync_interval, max_concurrent_evals, eval_timeout, eval_max_memory, machines_file, "
-    "max_jobs, unsupported_grace, postgres_bin_dir, postgres_user, projects";
+    "max_jobs, unsupported_grace, max_log_size, max_output_size, postgres_bin_dir, "
+    "postgres_user, projects";
 const std::string kKnownRoles = "specs, evaluator, queue, notifier";
 
 INSTANTIATE_TEST_SUITE_P(
@@ -204,6 +207,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"EvalMaxMemoryTooSmall", "eval_max_memory: 10\n",
                   "hydrant.yaml:1:18: eval_max_memory: expected MiB as an integer from 64 to "
                   "1048576, or 0 for no limit, got \"10\""},
+        ErrorCase{"MaxOutputSizeWithUnit", "max_output_size: 2G\n",
+                  "hydrant.yaml:1:18: max_output_size: expected bytes as an integer from 0 (no "
+                  "limit) to 1125899906842624, got \"2G\""},
         ErrorCase{"BadLogFormat", "log_format: xml\n",
                   "hydrant.yaml:1:13: log_format: expected \"text\" or \"json\", got \"xml\""},
         ErrorCase{"BadLogLevel", "log_level: loud\n",
@@ -281,6 +287,8 @@ TEST(ConfigFlag, EveryKeyHasAFlagThatAgreesWithTheFile) {
       {"machines_file", "/etc/hydrant/machines"},
       {"max_jobs", "4"},
       {"unsupported_grace", "30"},
+      {"max_log_size", "1000"},
+      {"max_output_size", "0"},
       {"postgres_bin_dir", "/pg/bin"},
       {"postgres_user", "pg"},
   };
@@ -365,7 +373,7 @@ INSTANTIATE_TEST_SUITE_P(
                       "--listen, --log-format, --log-level, --db-max-connections, --roles, "
                       "--resync-interval, --max-concurrent-evals, --eval-timeout, "
                       "--eval-max-memory, --machines-file, --max-jobs, --unsupported-grace, "
-                      "--postgres-bin-dir, --postgres-user"}),
+                      "--max-log-size, --max-output-size, --postgres-bin-dir, --postgres-user"}),
     [](const testing::TestParamInfo<FlagErrorCase>& info) { return info.param.name; });
 
 TEST(ConfigLoadFile, ReadsTheFile) {
