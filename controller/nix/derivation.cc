@@ -201,12 +201,29 @@ class Parser {
 
 Result<Derivation> parseDerivation(std::string_view text) { return Parser(text).parse(); }
 
+std::optional<nlohmann::json> Derivation::structuredAttrs() const {
+  auto it = env.find("__json");
+  if (it == env.end()) return std::nullopt;
+  nlohmann::json attrs = nlohmann::json::parse(it->second, nullptr, false);
+  if (!attrs.is_object()) return std::nullopt;
+  return attrs;
+}
+
 std::vector<std::string> Derivation::requiredSystemFeatures() const {
+  std::set<std::string> features;
+  if (const std::optional<nlohmann::json> attrs = structuredAttrs()) {
+    auto list = attrs->find("requiredSystemFeatures");
+    if (list != attrs->end() && list->is_array()) {
+      for (const auto& feature : *list) {
+        if (feature.is_string()) features.insert(feature.get<std::string>());
+      }
+    }
+    return {features.begin(), features.end()};
+  }
   auto it = env.find("requiredSystemFeatures");
   if (it == env.end()) return {};
   // Nix splits attribute lists written into the environment on these four characters.
   constexpr std::string_view kSpace = " \t\n\r";
-  std::set<std::string> features;
   const std::string& s = it->second;
   for (size_t begin = s.find_first_not_of(kSpace); begin != std::string::npos;) {
     const size_t stop = s.find_first_of(kSpace, begin);
@@ -217,6 +234,10 @@ std::vector<std::string> Derivation::requiredSystemFeatures() const {
 }
 
 bool Derivation::preferLocalBuild() const {
+  if (const std::optional<nlohmann::json> attrs = structuredAttrs()) {
+    auto flag = attrs->find("preferLocalBuild");
+    return flag != attrs->end() && flag->is_boolean() && flag->get<bool>();
+  }
   auto it = env.find("preferLocalBuild");
   return it != env.end() && it->second == "1";
 }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,13 +34,16 @@ struct Derivation {
   std::vector<std::string> args;
   std::map<std::string, std::string> env;
 
-  // The features a machine must offer to build this (env "requiredSystemFeatures", split on
-  // whitespace), sorted and without repeats. Derivations with __structuredAttrs keep their
-  // attributes in env "__json", which is not read here.
+  // The features a machine must offer to build this, sorted and without repeats: env
+  // "requiredSystemFeatures" split on whitespace, or, for a derivation with __structuredAttrs
+  // (whose attributes are the JSON object in env "__json"), that object's list of strings.
   std::vector<std::string> requiredSystemFeatures() const;
-  // Whether the derivation asks to be built locally (env "preferLocalBuild" is "1", which is
-  // what Nix writes for `true`). Hydra maps it to the pseudo-feature "local".
+  // Whether the derivation asks to be built locally: env "preferLocalBuild" is "1" (what Nix
+  // writes for `true`), or the structured attributes' preferLocalBuild is true. Hydra maps it to
+  // the pseudo-feature "local".
   bool preferLocalBuild() const;
+  // The structured attributes (env "__json" when it holds a JSON object), or std::nullopt.
+  std::optional<nlohmann::json> structuredAttrs() const;
 
   bool operator==(const Derivation&) const = default;
 };

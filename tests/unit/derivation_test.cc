@@ -121,6 +121,18 @@ TEST(DerivationFeatures, NoRequiredSystemFeatures) {
   EXPECT_EQ(withEnv(R"(("requiredSystemFeatures"," \t "))").requiredSystemFeatures(), Strings{});
 }
 
+TEST(DerivationFeatures, StructuredAttributesAreReadFromTheirJson) {
+  // What Nix writes for `__structuredAttrs = true; requiredSystemFeatures = [ "kvm" "big" ];`.
+  const Derivation drv = withEnv(
+      R"(("__json","{\"preferLocalBuild\":true,\"requiredSystemFeatures\":[\"kvm\",\"big\",\"kvm\"]}"))");
+  EXPECT_EQ(drv.requiredSystemFeatures(), (Strings{"big", "kvm"}));
+  EXPECT_TRUE(drv.preferLocalBuild());
+  EXPECT_EQ(withEnv(R"(("__json","{}"))").requiredSystemFeatures(), Strings{});
+  EXPECT_FALSE(withEnv(R"(("__json","{}"))").preferLocalBuild());
+  // Not JSON at all: no features rather than a failure.
+  EXPECT_EQ(withEnv(R"(("__json","not json"))").requiredSystemFeatures(), Strings{});
+}
+
 TEST(DerivationFeatures, PreferLocalBuildOnlyWhenOne) {
   // Nix writes `true` as "1" and `false` as "".
   EXPECT_TRUE(withEnv(R"(("preferLocalBuild","1"))").preferLocalBuild());
