@@ -250,13 +250,14 @@ Result<void> QueueReconciler::loadNewBuilds(std::stop_token stop) {
     }
     pending.push_back(std::move(p));
   }
-  const std::vector<std::string> all(paths.begin(), paths.end());
-  auto valid = nix::validPaths(all, kStoreQueryTimeout, stop);
-  if (!valid) return valid.error();
-  std::set<std::string> valid_set;
-  for (size_t i = 0; i < all.size(); ++i) {
-    if ((*valid)[i]) valid_set.insert(all[i]);
+  // Only absolute paths are store paths (a floating output has none yet).
+  std::vector<std::string> all;
+  for (const auto& p : paths) {
+    if (p.starts_with('/')) all.push_back(p);
   }
+  auto valid = builder_.validPaths(all, kStoreQueryTimeout, stop);
+  if (!valid) return valid.error();
+  const std::set<std::string>& valid_set = *valid;
   std::vector<std::string> unbuilt;
   for (const auto& p : all) {
     if (!valid_set.count(p)) unbuilt.push_back(p);
@@ -418,7 +419,11 @@ void QueueReconciler::dispatchPass(std::optional<UnixTime>& wake_at) {
   if (report.next_deadline && (!wake_at || *report.next_deadline < *wake_at)) {
     wake_at = report.next_deadline;
   }
-  recordDecisions(input, result, drvs);
+  // Only what will be published is worth writing down (publishStatus() looks at most every
+  // kPublishEvery while steps run).
+  if (running_.empty() || std::chrono::steady_clock::now() - published_steady_ >= kPublishEvery) {
+    recordDecisions(input, result, drvs);
+  }
   for (const auto& a : result.assignments) {
     const std::string drv = drvs[a.step];
     graph_.setRunning(drv, true);

@@ -48,7 +48,7 @@ struct QueueOptions {
   long long unsupported_grace = UnsupportedTracker::kDefaultGrace;
   StepRetryPolicy retry;
   MachineBackoffPolicy machine_backoff;
-  uint64_t max_log_size = 64 << 20;      // bytes of log per step; 0 = no limit
+  uint64_t max_log_size = 64 << 20;       // bytes of log per step; 0 = no limit
   uint64_t max_output_size = 2ull << 30;  // bytes (NAR) of a step's outputs; 0 = no limit
   std::function<double()> random;
 };

@@ -45,10 +45,10 @@ Result<std::vector<QueuedBuild>> queuedBuilds(ReadTx& rtx) {
   std::vector<QueuedBuild> out;
   out.reserve(rows.size());
   for (const auto& r : rows) {
-    out.push_back({r[0].as<int>(), r[1].as<int>(), r[2].as<std::string>(),
-                   r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                   r[6].as<std::string>(), r[7].as<int>(), r[8].as<long long>(),
-                   r[9].as<long long>(), r[10].as<int>(), r[11].as<int>()});
+    out.push_back({r[0].as<int>(), r[1].as<int>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                   r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(),
+                   r[7].as<int>(), r[8].as<long long>(), r[9].as<long long>(), r[10].as<int>(),
+                   r[11].as<int>()});
   }
   return out;
 }
@@ -67,8 +67,7 @@ Result<std::vector<JobsetShares>> jobsetShares(ReadTx& rtx) {
   auto rows = rtx.tx.exec("select id, project, name, schedulingshares from jobsets");
   std::vector<JobsetShares> out;
   for (const auto& r : rows) {
-    out.push_back({r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                   r[3].as<int>()});
+    out.push_back({r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>()});
   }
   return out;
 }
@@ -90,9 +89,9 @@ Result<std::vector<StepTime>> stepTimesSince(ReadTx& rtx, long long since) {
 Result<std::vector<std::string>> failedPaths(ReadTx& rtx, const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   if (paths.empty()) return out;
-  auto rows = rtx.tx.exec_params(
-      "select path from failedpaths where path = any($1::text[]) order by path",
-      textArray(paths).literal());
+  auto rows =
+      rtx.tx.exec_params("select path from failedpaths where path = any($1::text[]) order by path",
+                         textArray(paths).literal());
   for (const auto& r : rows) out.push_back(r[0].as<std::string>());
   return out;
 }
@@ -109,45 +108,43 @@ Result<int> startStep(WriteTx& wtx, const StepStart& s) {
   // Step numbers are per build; the build row is locked so two steps recorded on one build at
   // once get different numbers.
   wtx.tx.exec_params("select 1 from builds where id = $1 for update", s.build);
+  // One statement inserts the step and sends its notifications, in this order.
   auto r = wtx.tx.exec_params(
       "insert into buildsteps (build, stepnr, type, drvpath, busy, starttime, machine, system) "
       "select $1, coalesce(max(stepnr), 0) + 1, 0, $2, 1, $3::bigint, $4, $5 "
-      "from buildsteps where build = $1 returning stepnr",
-      s.build, s.drvpath, s.now, s.machine, s.system);
-  const int stepnr = r[0][0].as<int>();
-  wtx.tx.exec_params("select pg_notify('step_started', $1::text || E'\\t' || $2::text)", s.build,
-                     stepnr);
-  if (s.top_level) wtx.tx.exec_params("select pg_notify('build_started', $1::text)", s.build);
-  return stepnr;
+      "from buildsteps where build = $1 "
+      "returning stepnr, pg_notify('step_started', $1::text || E'\\t' || stepnr::text), "
+      "  case when $6::boolean then pg_notify('build_started', $1::text) end",
+      s.build, s.drvpath, s.now, s.machine, s.system, s.top_level);
+  return r[0][0].as<int>();
 }
 
 Result<void> setStepBusy(WriteTx& wtx, int build, int stepnr, int busy) {
-  wtx.tx.exec_params("update buildsteps set busy = $3 where build = $1 and stepnr = $2 and "
-                     "busy <> 0",
-                     build, stepnr, busy);
+  wtx.tx.exec_params(
+      "update buildsteps set busy = $3 where build = $1 and stepnr = $2 and "
+      "busy <> 0",
+      build, stepnr, busy);
   return {};
 }
 
 Result<void> finishStep(WriteTx& wtx, const StepEnd& s) {
-  wtx.tx.exec_params(
-      "update buildsteps set busy = 0, status = $3, errormsg = $4, stoptime = $5::bigint, "
-      "  overhead = $6 where build = $1 and stepnr = $2",
-      s.build, s.stepnr, s.status, nonEmpty(s.errormsg), s.now, s.overhead_ms);
-  if (!s.outputs.empty()) {
-    ArrayParam names, paths;
-    for (const auto& [name, path] : s.outputs) {
-      names.add(name);
-      paths.add(path);
-    }
-    wtx.tx.exec_params(
-        "insert into buildstepoutputs (build, stepnr, name, path) "
-        "select $1, $2, n, p from unnest($3::text[], $4::text[]) as u(n, p) "
-        "on conflict (build, stepnr, name) do update set path = excluded.path",
-        s.build, s.stepnr, names.literal(), paths.literal());
+  ArrayParam names, paths;
+  for (const auto& [name, path] : s.outputs) {
+    names.add(name);
+    paths.add(path);
   }
+  // One statement: the step's row, its outputs, and the notification.
   wtx.tx.exec_params(
-      "select pg_notify('step_finished', $1::text || E'\\t' || $2::text || E'\\t' || $3)",
-      s.build, s.stepnr, s.log_file);
+      "with step as ("
+      "  update buildsteps set busy = 0, status = $3, errormsg = $4, stoptime = $5::bigint, "
+      "    overhead = $6 where build = $1 and stepnr = $2 returning build), "
+      "outputs as ("
+      "  insert into buildstepoutputs (build, stepnr, name, path) "
+      "  select $1, $2, n, p from unnest($7::text[], $8::text[]) as u(n, p) "
+      "  on conflict (build, stepnr, name) do update set path = excluded.path) "
+      "select pg_notify('step_finished', $1::text || E'\\t' || $2::text || E'\\t' || $9)",
+      s.build, s.stepnr, s.status, nonEmpty(s.errormsg), s.now, s.overhead_ms, names.literal(),
+      paths.literal(), s.log_file);
   return {};
 }
 
@@ -213,9 +210,8 @@ Result<std::vector<int>> finishBuilds(WriteTx& wtx, const std::vector<BuildDone>
         "select * from unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], "
         "  $6::text[], $7::text[], $8::bigint[], $9::text[]) "
         "on conflict (build, productnr) do nothing",
-        p_build.literal(), p_nr.literal(), p_type.literal(), p_subtype.literal(),
-        p_path.literal(), p_name.literal(), p_default.literal(), p_size.literal(),
-        p_hash.literal());
+        p_build.literal(), p_nr.literal(), p_type.literal(), p_subtype.literal(), p_path.literal(),
+        p_name.literal(), p_default.literal(), p_size.literal(), p_hash.literal());
   }
   if (!m_build.empty()) {
     wtx.tx.exec_params(

@@ -432,6 +432,22 @@ StepBuilder::~StepBuilder() {
   if (!impl_->private_dir.empty()) fs::remove_all(impl_->private_dir, ec);
 }
 
+Result<std::set<std::string>> StepBuilder::validPaths(const std::vector<std::string>& paths,
+                                                      std::chrono::milliseconds timeout,
+                                                      std::stop_token stop) {
+  if (paths.empty()) return std::set<std::string>{};
+  const Patience patience{steady_clock::now() + timeout, stop};
+  Result<Impl::Endpoint> here = impl_->endpointFor(MachineTarget{}, {});
+  if (!here) return here.error();
+  bool greeting_error = false;
+  Result<Impl::Lease> local = impl_->acquire(*here, patience, &greeting_error);
+  if (!local) {
+    if (!greeting_error) return local.error();
+    return Error::transient("nix-store --serve: " + local.error().message);
+  }
+  return (*local)->queryValidPaths(paths, patience);
+}
+
 StepBuilder::Stats StepBuilder::stats() const {
   std::lock_guard lk(impl_->mu);
   return impl_->stats;
@@ -552,8 +568,9 @@ Result<StepResult> StepBuilder::build(const BuildRequest& request, std::stop_tok
     return !log_cap_hit;
   };
   const ServeBuildLimits limits{request.max_silent, request.timeout, request.max_log_size};
-  Result<ServeBuildResult> answer =
-      (*conn)->buildDerivation(request.drv_path, *drv, input_paths, limits, sink, patience);
+  std::vector<StorePathInfo> output_infos;
+  Result<ServeBuildResult> answer = (*conn)->buildDerivation(request.drv_path, *drv, input_paths,
+                                                             limits, sink, patience, &output_infos);
   if (log_cap_hit) {
     const std::string note = "\n[hydrant: log limit of " + std::to_string(log_cap) +
                              " bytes reached; the build was stopped]\n";
@@ -585,15 +602,16 @@ Result<StepResult> StepBuilder::build(const BuildRequest& request, std::stop_tok
   // The outputs: their sizes where they were built, then (remote) copied back.
   std::vector<std::string> outputs;
   for (const auto& [name, path] : request.outputs) outputs.push_back(path);
-  Result<std::vector<StorePathInfo>> infos = (*conn)->queryPathInfos(outputs, patience);
-  if (!infos || infos->size() != outputs.size()) {
-    return finish(failure(kStatusAborted, true,
-                          on + "the outputs are not valid after the build" +
-                              (infos ? "" : ": " + infos.error().message)));
-  }
   StepResult result;
+  for (const StorePathInfo& info : output_infos) {
+    if (std::find(outputs.begin(), outputs.end(), info.path) != outputs.end()) {
+      result.size += info.nar_size;
+    }
+  }
+  if (output_infos.size() != outputs.size()) {
+    return finish(failure(kStatusAborted, true, on + "the outputs are not valid after the build"));
+  }
   result.outputs = request.outputs;
-  for (const StorePathInfo& info : *infos) result.size += info.nar_size;
   if (request.max_output_size > 0 && result.size > request.max_output_size) {
     result.status = kStatusOutputLimitExceeded;
     result.cacheable_failure = true;

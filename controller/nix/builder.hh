@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -58,7 +59,7 @@ struct BuildRequest {
   MachineTarget machine;
   std::chrono::seconds timeout{36000};    // Nix's --timeout (meta.timeout); 0 = none
   std::chrono::seconds max_silent{7200};  // Nix's --max-silent-time (meta.maxSilent); 0 = none
-  uint64_t max_log_size = 64 << 20;         // bytes of builder output; 0 = no limit
+  uint64_t max_log_size = 64 << 20;       // bytes of builder output; 0 = no limit
   uint64_t max_output_size = 0;           // total NAR size of the outputs; 0 = no limit
   // The step's log (what the server wrote on stderr while building), bzip2-compressed as `nix
   // log` and Hydra store it once the build has ended. While it runs, the uncompressed log grows
@@ -152,6 +153,11 @@ class StepBuilder {
   // remote one.
   // REQUIRES: request.log_file ends in ".bz2".
   Result<StepResult> build(const BuildRequest& request, std::stop_token stop);
+
+  // Which of `paths` (store paths) are valid in the local store, asked over a pooled connection
+  // (no process start). Error (kTransient) "cannot start nix-store: …" or the server's reason.
+  Result<std::set<std::string>> validPaths(const std::vector<std::string>& paths,
+                                           std::chrono::milliseconds timeout, std::stop_token stop);
 
   // Closes the idle connections (a machine left the machines file, or the queue stops).
   void closeIdle();

@@ -261,6 +261,10 @@ Result<std::vector<StorePathInfo>> ServeConnection::queryPathInfos(
   putNumber(kQueryPathInfos);
   putStrings(paths);
   if (Result<void> r = flush(patience); !r) return r.error();
+  return getPathInfos(patience);
+}
+
+Result<std::vector<StorePathInfo>> ServeConnection::getPathInfos(const Patience& patience) {
   std::vector<StorePathInfo> infos;
   for (;;) {
     Result<std::string> path = getString(patience);
@@ -302,7 +306,8 @@ Result<std::vector<std::string>> ServeConnection::queryClosure(
 
 Result<ServeBuildResult> ServeConnection::buildDerivation(
     const std::string& drv_path, const Derivation& drv, const std::vector<std::string>& input_paths,
-    const ServeBuildLimits& limits, const LogSink& log, const Patience& patience) {
+    const ServeBuildLimits& limits, const LogSink& log, const Patience& patience,
+    std::vector<StorePathInfo>* output_infos) {
   putNumber(kBuildDerivation);
   putString(drv_path);
   // A "basic" derivation: no input derivations, their outputs among the sources instead.
@@ -328,6 +333,15 @@ Result<ServeBuildResult> ServeConnection::buildDerivation(
   putNumber(0);                                     // build repeat
   putNumber(0);                                     // enforce determinism
   if (minorOf(server_version_) >= 7) putNumber(0);  // keep failed
+  if (output_infos != nullptr) {
+    // Answered after the build; invalid paths are left out, so a failed build is no error.
+    std::vector<std::string> outputs;
+    for (const auto& [name, output] : drv.outputs) {
+      if (!output.path.empty()) outputs.push_back(output.path);
+    }
+    putNumber(kQueryPathInfos);
+    putStrings(outputs);
+  }
   sink_ = &log;
   sink_refused_ = false;
   struct ClearSink {
@@ -358,6 +372,11 @@ Result<ServeBuildResult> ServeConnection::buildDerivation(
   // Everything the server wrote before its answer is in the stderr pipe by now.
   drainStderr();
   if (sink_refused_) return broken("aborted by the log sink");
+  if (output_infos != nullptr) {
+    Result<std::vector<StorePathInfo>> infos = getPathInfos(patience);
+    if (!infos) return infos.error();
+    *output_infos = std::move(*infos);
+  }
   return result;
 }
 

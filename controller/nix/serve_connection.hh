@@ -115,11 +115,14 @@ class ServeConnection {
                                                 const Patience& patience);
   // Builds `drv` (whose inputs must all be valid in the server's store: `input_paths` lists
   // them, the outputs of its input derivations and its sources) as `drv_path`. The server's
-  // stderr goes to `log` while it builds.
+  // stderr goes to `log` while it builds. When `output_infos` is given, the infos of the
+  // outputs that are valid afterwards are asked for in the same round trip (the request is
+  // sent right behind the build's) and stored there.
   Result<ServeBuildResult> buildDerivation(const std::string& drv_path, const Derivation& drv,
                                            const std::vector<std::string>& input_paths,
                                            const ServeBuildLimits& limits, const LogSink& log,
-                                           const Patience& patience);
+                                           const Patience& patience,
+                                           std::vector<StorePathInfo>* output_infos = nullptr);
   // Copies one path from this connection's store into `to`'s, streaming its NAR
   // (DumpStorePath here, AddToStoreNar there). `info` is this store's info for the path; its
   // references must already be valid in `to`'s store.
@@ -139,6 +142,7 @@ class ServeConnection {
   Result<uint64_t> getNumber(const Patience& patience);
   Result<std::string> getString(const Patience& patience);
   Result<std::vector<std::string>> getStrings(const Patience& patience);
+  Result<std::vector<StorePathInfo>> getPathInfos(const Patience& patience);
   Result<void> fill(size_t want, const Patience& patience);
   // Waits for `fd` to be ready for `events`, reading stderr meanwhile.
   Result<void> await(int fd, short events, const Patience& patience);
