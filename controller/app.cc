@@ -16,9 +16,9 @@
 #include "controller/db/migrations.hh"
 #include "controller/eval_wiring.hh"
 #include "controller/git/mirrors.hh"
-#include "controller/queue_wiring.hh"
 #include "controller/log.hh"
 #include "controller/pg/embedded.hh"
+#include "controller/queue_wiring.hh"
 #include "controller/runtime/manager.hh"
 #include "controller/signals.hh"
 #include "controller/specs_wiring.hh"
@@ -122,11 +122,11 @@ int run(const config::Config& cfg) {
   if (cfg.projects) specs = std::make_unique<SpecsWiring>(cfg, database, random);
   std::unique_ptr<git::Mirrors> own_mirrors;
   if (!specs) {
-    own_mirrors = std::make_unique<git::Mirrors>(
-        (std::filesystem::path(cfg.state_dir) / "git").string());
+    own_mirrors =
+        std::make_unique<git::Mirrors>((std::filesystem::path(cfg.state_dir) / "git").string());
   }
-  auto evals = EvalWiring::create(cfg, database, specs ? specs->mirrors() : *own_mirrors, clock,
-                                  random);
+  auto evals =
+      EvalWiring::create(cfg, database, specs ? specs->mirrors() : *own_mirrors, clock, random);
   if (!evals) {
     log::error("evaluator", "{}", evals.error().message);
     return cli::kExitFailure;
@@ -139,7 +139,12 @@ int run(const config::Config& cfg) {
   std::vector<std::string> roles = cfg.roles.empty() ? config::knownRoles() : cfg.roles;
 
   std::atomic<db::LeaderElector*> elector_ptr{nullptr};
-  web::WebServer web([&] { return readiness(database, elector_ptr, roles); });
+  web::Context web_context;
+  web_context.db = &database;
+  web_context.config = &cfg;
+  web_context.readiness = [&] { return readiness(database, elector_ptr, roles); };
+  web_context.controllers = [&manager] { return manager.status(); };
+  web::WebServer web(web_context);
   if (auto r = web.start(*endpoint); !r) {
     log::error("web", "{}", r.error().message);
     return cli::kExitFailure;

@@ -2,19 +2,18 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "controller/log.hh"
+#include "controller/web/routes.hh"
 
 namespace hydrant::web {
 
 namespace {
-
-void healthz(const httplib::Request&, httplib::Response& res) {
-  res.set_content("ok\n", "text/plain; charset=utf-8");
-}
 
 nlohmann::json toJson(const Readiness& r) {
   nlohmann::json roles = nlohmann::json::object();
@@ -28,7 +27,45 @@ nlohmann::json toJson(const Readiness& r) {
           {"roles_settled", r.roles_settled}};
 }
 
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Request fromHttplib(const httplib::Request& in) {
+  Request r;
+  r.method = in.method;
+  r.path = in.path;
+  for (const auto& [k, v] : in.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : in.headers) r.headers[lower(k)] = v;
+  r.body = in.body;
+  return r;
+}
+
+void toHttplib(const Response& from, httplib::Response& to) {
+  to.status = from.status;
+  for (const auto& [k, v] : from.headers) to.set_header(k, v);
+  to.set_content(from.body, from.content_type);
+}
+
+struct CompiledRoute {
+  std::string method;
+  std::regex pattern;
+  Handler handler;
+};
+
 }  // namespace
+
+std::vector<Route> healthRoutes(const Context& context) {
+  return {
+      {"GET", "/healthz", [](const Request&) { return textResponse("ok\n"); }},
+      {"GET", "/readyz",
+       [readiness = context.readiness](const Request&) {
+         const Readiness r = readiness ? readiness() : Readiness{};
+         return jsonResponse(toJson(r), r.ready() ? 200 : 503);
+       }},
+  };
+}
 
 Result<Endpoint> parseEndpoint(const std::string& text) {
   auto colon = text.rfind(':');
@@ -52,24 +89,65 @@ Result<Endpoint> parseEndpoint(const std::string& text) {
 
 struct WebServer::Impl {
   httplib::Server server;
+  std::vector<CompiledRoute> routes;
+
+  void dispatch(const httplib::Request& in, httplib::Response& out) const {
+    Request request = fromHttplib(in);
+    bool path_known = false;
+    for (const CompiledRoute& route : routes) {
+      std::smatch match;
+      if (!std::regex_match(request.path, match, route.pattern)) continue;
+      path_known = true;
+      if (route.method != request.method) continue;
+      for (size_t i = 1; i < match.size(); ++i) request.captures.push_back(match[i].str());
+      toHttplib(route.handler(request), out);
+      return;
+    }
+    if (path_known) {
+      toHttplib(errorResponse(request, 405, request.method + " is not allowed here"), out);
+    } else {
+      toHttplib(errorResponse(request, 404, "nothing at " + request.path), out);
+    }
+  }
 };
 
-WebServer::WebServer(std::function<Readiness()> readiness) : impl_(std::make_unique<Impl>()) {
-  auto& s = impl_->server;
-  s.Get("/healthz", healthz);
-  s.Get("/readyz", [readiness](const httplib::Request&, httplib::Response& res) {
-    Readiness r = readiness();
-    res.status = r.ready() ? 200 : 503;
-    res.set_content(toJson(r).dump(2) + "\n", "application/json");
-  });
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      nlohmann::json err = {{"error", res.status == 404 ? "not found" : "request failed"},
-                            {"status", res.status}};
-      res.set_content(err.dump() + "\n", "application/json");
+WebServer::WebServer(const Context& context) : impl_(std::make_unique<Impl>()) {
+  for (auto group :
+       {healthRoutes, projectRoutes, buildRoutes, queueRoutes, metricsRoutes, webhookRoutes}) {
+    for (Route& route : group(context)) {
+      impl_->routes.push_back({route.method, std::regex(route.pattern), std::move(route.handler)});
     }
+  }
+  auto& s = impl_->server;
+  Impl* impl = impl_.get();
+  auto handle = [impl](const httplib::Request& in, httplib::Response& out) {
+    impl->dispatch(in, out);
+  };
+  s.Get(".*", handle);
+  s.Post(".*", handle);
+  // What cpp-httplib answers by itself (a body over the limit, a request it cannot parse) in
+  // the form the client asked for.
+  s.set_error_handler([](const httplib::Request& in, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const Request request = fromHttplib(in);
+    const std::string message = res.status == 413   ? "request body too large"
+                                : res.status == 400 ? "malformed request"
+                                                    : "request failed";
+    toHttplib(errorResponse(request, res.status, message), res);
   });
-  s.set_payload_max_length(1 << 20);
+  s.set_exception_handler(
+      [](const httplib::Request& in, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          log::error("web", "{} {}: {}", in.method, in.path, e.what());
+        } catch (...) {
+          log::error("web", "{} {}: unknown exception", in.method, in.path);
+        }
+        toHttplib(errorResponse(fromHttplib(in), 500, what), res);
+      });
+  s.set_payload_max_length(kMaxBodyBytes);
 }
 
 WebServer::~WebServer() { stop(); }

@@ -1,30 +1,17 @@
-// WebServer: Hydrant's HTTP side (read-only). For now /healthz (the process is alive) and /readyz
-// (database reachable, migrations applied, which roles this process leads). Pages and the JSON
-// API join it later. The only file that includes cpp-httplib. start()/stop() from one thread;
-// handlers run on the server's own threads and read state only through the given callbacks.
+// WebServer: Hydrant's HTTP side, read-only but for the authenticated trigger endpoints. It
+// serves the route groups of routes.hh (status pages, Hydra's JSON API, webhooks, metrics,
+// /healthz and /readyz). The only file that includes cpp-httplib is server.cc. start()/stop()
+// from one thread; handlers run on the server's threads and use only the Context.
 #pragma once
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "controller/web/context.hh"
 #include "specs/result.hh"
 
 namespace hydrant::web {
-
-struct Readiness {
-  bool database_ok = false;
-  std::string database_message;       // why not, when !database_ok
-  int schema_version = 0;             // applied
-  int schema_expected = 0;            // known to this binary
-  std::map<std::string, bool> roles;  // role -> leading (true) or standby (false)
-  bool roles_settled = false;         // leader election has reached the database
-  bool ready() const {
-    return database_ok && schema_version == schema_expected && roles_settled;
-  }
-};
 
 struct Endpoint {
   std::string host;
@@ -34,9 +21,13 @@ struct Endpoint {
 // Parses "HOST:PORT" or "[V6]:PORT". Error (kInvalid) names the text.
 Result<Endpoint> parseEndpoint(const std::string& text);
 
+// Request bodies larger than this are refused with 413.
+inline constexpr size_t kMaxBodyBytes = 1 << 20;
+
 class WebServer {
  public:
-  explicit WebServer(std::function<Readiness()> readiness);
+  // `context` must outlive the server.
+  explicit WebServer(const Context& context);
   ~WebServer();
 
   // Binds and starts serving on a background thread. Error "cannot listen on H:P: reason".
