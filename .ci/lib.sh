@@ -11,7 +11,7 @@ HYDRANT_PACKAGES=(
   libboost-dev libboost-filesystem-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev libpugixml-dev libsodium-dev libbz2-dev libssl-dev
   postgresql nix-bin git openssh-server openssh-client xz-utils bzip2 curl ca-certificates
-  clang libclang-rt-14-dev python3-jsonschema
+  clang libclang-rt-14-dev python3-jsonschema chromium
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

@@ -144,6 +144,7 @@ int run(const config::Config& cfg) {
   web_context.config = &cfg;
   web_context.readiness = [&] { return readiness(database, elector_ptr, roles); };
   web_context.controllers = [&manager] { return manager.status(); };
+  web_context.clock = &clock;
   web::WebServer web(web_context);
   if (auto r = web.start(*endpoint); !r) {
     log::error("web", "{}", r.error().message);

@@ -27,6 +27,11 @@ const char* kFlagHelp[][2] = {
     {"machines-file", "build machines, Nix's format (default /etc/nix/machines)"},
     {"max-jobs", "build slots of this machine without a machines file (default 2)"},
     {"unsupported-grace", "seconds a step waits for a machine that can build it (default 120)"},
+    {"max-log-size", "bytes of build log per step, 0 = no limit (default 64 MiB)"},
+    {"max-output-size", "bytes (NAR) of a step's outputs, 0 = no limit (default 2 GiB)"},
+    {"github-webhook-secrets-file", "file of secrets for POST /api/push-github, one per line"},
+    {"gitea-webhook-secrets-file", "file of secrets for POST /api/push-gitea, one per line"},
+    {"push-tokens-file", "file of bearer tokens for POST /api/push, one per line"},
     {"postgres-bin-dir", "where initdb and postgres live (default /usr/lib/postgresql/15/bin)"},
     {"postgres-user",
      "user that runs the embedded Postgres when hydrant is root (default postgres)"},
@@ -47,8 +52,8 @@ void printCommandHelp(const Command& c) {
   std::printf("%s\n", c.usage.c_str());
   if (!c.options.empty()) std::printf("\nOptions:\n");
   for (const auto& o : c.options) {
-    std::string spec = (o.short_name ? std::string("-") + o.short_name + ", " : "") + "--" + o.name +
-                       (o.takes_value ? " VALUE" : "");
+    std::string spec = (o.short_name ? std::string("-") + o.short_name + ", " : "") + "--" +
+                       o.name + (o.takes_value ? " VALUE" : "");
     std::printf("  %-22s %s\n", spec.c_str(), o.help.c_str());
   }
   if (c.flags.empty()) return;

@@ -282,7 +282,7 @@ std::string_view trim(std::string_view s) {
 }
 
 // "a, b" → {"a", "b"}; an empty piece ("a,,b", "a,") is kept so that it is reported.
-std::vector<std::string> splitRoles(std::string_view list) {
+std::vector<std::string> splitList(std::string_view list) {
   std::vector<std::string> pieces;
   if (trim(list).empty()) return pieces;
   for (;;) {
@@ -302,13 +302,76 @@ Check setRoles(Config& config, const YAML::Node& node) {
       if (p) return Problem{p->message, item.Mark()};
     }
   } else if (node.IsScalar()) {
-    for (const auto& role : splitRoles(node.Scalar())) {
+    for (const auto& role : splitList(node.Scalar())) {
       if (auto p = addRole(roles, role)) return p;
     }
   } else {
     return expected("a list of roles or a comma-separated string", node);
   }
   config.roles = std::move(roles);
+  return std::nullopt;
+}
+
+Result<std::string> readFile(const std::string& path);
+
+// Secrets are never quoted back: a message names an item by its position.
+Check readSecrets(const YAML::Node& node, std::vector<std::string>& out) {
+  std::vector<std::string> secrets;
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node item = node[i];
+      if (!item.IsScalar() || item.Scalar().empty()) {
+        // yaml-cpp marks an empty item at the next token, possibly lines later.
+        return Problem{"item " + std::to_string(i + 1) + ": expected a non-empty string",
+                       item.IsNull() ? node.Mark() : item.Mark()};
+      }
+      secrets.push_back(item.Scalar());
+    }
+  } else if (node.IsScalar()) {
+    // The comma-separated form exists because a flag can spell nothing else.
+    for (const auto& piece : splitList(node.Scalar())) {
+      if (piece.empty()) return problem("expected secrets separated by commas, got an empty one");
+      secrets.push_back(piece);
+    }
+  } else if (!node.IsNull()) {
+    return expected("a list of secrets or a comma-separated string", node);
+  }
+  for (size_t i = 0; i < secrets.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (secrets[i] == secrets[j]) {
+        return problem("item " + std::to_string(i + 1) + " repeats item " + std::to_string(j + 1));
+      }
+    }
+  }
+  out = std::move(secrets);
+  return std::nullopt;
+}
+
+// One secret per line; blanks around a line and empty lines are ignored. Read at load time, so
+// a secret need not sit in hydrant.yaml or on a command line.
+Check readSecretFile(const YAML::Node& node, SecretList& list) {
+  if (node.IsNull()) {
+    list.file.clear();
+    list.from_file.clear();
+    return std::nullopt;
+  }
+  if (!node.IsScalar() || node.Scalar().empty()) return expected("a file path", node);
+  const std::string& path = node.Scalar();
+  auto text = readFile(path);
+  if (!text) return problem(text.error().message);
+  std::vector<std::string> secrets;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const size_t newline = rest.find('\n');
+    std::string_view line = rest.substr(0, newline);
+    rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
+    const size_t begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string_view::npos) continue;
+    secrets.emplace_back(line.substr(begin, line.find_last_not_of(" \t\r") - begin + 1));
+  }
+  if (secrets.empty()) return problem(path + ": no secret in the file (one per line)");
+  list.file = path;
+  list.from_file = std::move(secrets);
   return std::nullopt;
 }
 
@@ -338,6 +401,22 @@ const std::vector<Setting>& settings() {
       {"max_output_size", setMaxOutputSize},
       {"postgres_bin_dir", setPostgresBinDir},
       {"postgres_user", setPostgresUser},
+      {"github_webhook_secrets",
+       [](Config& c, const YAML::Node& n) {
+         return readSecrets(n, c.github_webhook_secrets.listed);
+       }},
+      {"github_webhook_secrets_file",
+       [](Config& c, const YAML::Node& n) { return readSecretFile(n, c.github_webhook_secrets); }},
+      {"gitea_webhook_secrets",
+       [](Config& c, const YAML::Node& n) {
+         return readSecrets(n, c.gitea_webhook_secrets.listed);
+       }},
+      {"gitea_webhook_secrets_file",
+       [](Config& c, const YAML::Node& n) { return readSecretFile(n, c.gitea_webhook_secrets); }},
+      {"push_tokens",
+       [](Config& c, const YAML::Node& n) { return readSecrets(n, c.push_tokens.listed); }},
+      {"push_tokens_file",
+       [](Config& c, const YAML::Node& n) { return readSecretFile(n, c.push_tokens); }},
   };
   return table;
 }
@@ -429,6 +508,12 @@ bool isRelativeLocalPath(const std::string& url) {
 }
 
 }  // namespace
+
+std::vector<std::string> SecretList::all() const {
+  std::vector<std::string> out = listed;
+  out.insert(out.end(), from_file.begin(), from_file.end());
+  return out;
+}
 
 const std::vector<std::string>& knownKeys() {
   static const std::vector<std::string> keys = [] {

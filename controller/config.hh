@@ -31,6 +31,18 @@ struct ProjectsConfig {
   std::optional<specs::RootFile> inline_projects;  // `inline:` projects, parsed and validated
 };
 
+// Secrets of one kind (webhook HMAC keys, bearer tokens): what the key itself lists plus what
+// the file named by its `*_file` key holds, one per line, read when the configuration is. Never
+// logged, never shown in a message.
+struct SecretList {
+  std::vector<std::string> listed;     // from the key itself, in order
+  std::string file;                    // the `*_file` key's path ("" = none)
+  std::vector<std::string> from_file;  // that file's secrets, in order
+  // listed, then from_file.
+  std::vector<std::string> all() const;
+  bool operator==(const SecretList&) const = default;
+};
+
 struct Config {
   // libpq URL (postgresql://…) or key/value conninfo (host=… dbname=…). Unset: the embedded
   // Postgres in <state_dir>/pg is used. Never an empty string.
@@ -69,6 +81,12 @@ struct Config {
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   // Who runs the embedded Postgres when hydrant runs as root.
   std::string postgres_user = "postgres";
+  // Webhooks (POST /api/push-github, /api/push-gitea, /api/push): a push is accepted when it is
+  // signed with any one of the secrets of its kind (HMAC-SHA256 of the body), or carries any one
+  // of the tokens (Authorization: Bearer). None configured: that endpoint refuses every push.
+  SecretList github_webhook_secrets;
+  SecretList gitea_webhook_secrets;
+  SecretList push_tokens;
   // Unset: Hydrant manages no projects (it still runs, serves and migrates).
   std::optional<ProjectsConfig> projects;
 };
@@ -83,10 +101,12 @@ const std::vector<std::string>& knownKeys();
 // Every value `roles` accepts: specs, evaluator, queue, notifier.
 const std::vector<std::string>& knownRoles();
 
-// Parses a hydrant.yaml document. `filename` is only used in messages. Error (kInvalid)
+// Parses a hydrant.yaml document. `filename` is only used in messages. The `*_file` keys' files
+// are read here (a relative path is taken from the working directory). Error (kInvalid)
 // "FILE:LINE:COL: message" (1-based) for YAML syntax errors, a top level that is not a mapping,
 // more than one document, unknown keys (with a did-you-mean when a known key is close), duplicate
-// keys, wrong types and out-of-range values. An empty document gives the defaults.
+// keys, wrong types and out-of-range values, and secret files that cannot be read or hold no
+// secret; no message ever quotes a secret. An empty document gives the defaults.
 Result<Config> parseYaml(const std::string& text, const std::string& filename);
 
 // Reads and parses a file. Error (kInvalid) "FILE: cannot read: <reason>" when it cannot be read,
@@ -96,7 +116,7 @@ Result<Config> loadFile(const std::string& path);
 // Applies one command-line override, `key` being the flag's name without the leading "--", with
 // '-' for '_' (e.g. "db-max-connections"; "db_max_connections" is unknown). Error (kInvalid)
 // "--KEY: message" for a bad value or an unknown key; `config` is unchanged on error. "roles"
-// takes a comma-separated list.
+// and the secret lists take a comma-separated list.
 Result<void> applyFlag(Config& config, const std::string& key, const std::string& value);
 
 }  // namespace hydrant::config

@@ -73,7 +73,7 @@ void QueueReconciler::addTo(runtime::Manager& manager,
     if (channel != kWakeChannel) self->markDatabaseChanged();
     return std::optional<std::string>(kKey);
   };
-  manager.add(std::move(spec));
+  manager.add(std::move(spec), [self] { return self->dispatchPassTimes(); });
 }
 
 void QueueReconciler::markDatabaseChanged() {
@@ -186,7 +186,9 @@ runtime::Outcome QueueReconciler::reconcile(const std::string& key, std::stop_to
   loadMachines();
   if (stop.stop_requested()) return runtime::Done{};
   std::optional<UnixTime> wake_at;
+  const auto pass_start = clock_.monotonic();
   dispatchPass(wake_at);
+  pass_times_.observe(std::chrono::duration<double>(clock_.monotonic() - pass_start).count());
   const bool held_back = publishStatus();
   const UnixTime now = nowSeconds();
   auto wait = held_back ? runtime::Duration(kPublishEvery)
@@ -455,6 +457,7 @@ void QueueReconciler::recordDecisions(const DispatchInput& input, const Dispatch
     if (steps.size() >= kMaxDecisions) return;
     const StepVerdict& v = result.verdicts[i];
     steps.push_back({{"drvpath", drvs[i]},
+                     {"system", input.kinds[input.steps[i].kind].system},
                      {"builds", graph_.buildsNeeding(drvs[i])},
                      {"started", v.wait == StepWait::kStarted},
                      {"reason", describe(input, i, v)}});

@@ -23,6 +23,7 @@
 #include "controller/db/queue.hh"
 #include "controller/nix/builder.hh"
 #include "controller/runtime/clock.hh"
+#include "controller/runtime/metrics.hh"
 #include "controller/runtime/reconciler.hh"
 #include "reconcilers/dispatch_timing.hh"
 #include "reconcilers/dispatcher.hh"
@@ -79,6 +80,8 @@ class QueueReconciler final : public runtime::Reconciler {
 
   // For tests: steps running now, and whether the queue is idle (nothing queued or running).
   size_t runningSteps() const;
+  // How long each dispatch pass took (seconds on the injected clock), for /metrics.
+  runtime::HistogramSnapshot dispatchPassTimes() const { return pass_times_.snapshot(); }
 
  private:
   static constexpr auto kPublishEvery = std::chrono::milliseconds(500);
@@ -146,6 +149,7 @@ class QueueReconciler final : public runtime::Reconciler {
   UnixTime published_at_ = 0;                                // guarded by mu_
   std::chrono::steady_clock::time_point published_steady_;   // guarded by mu_
   std::vector<std::unique_ptr<Running>> finished_;           // guarded by mu_: to join
+  runtime::Histogram pass_times_;                            // thread-safe itself
 };
 
 }  // namespace hydrant::reconcilers

@@ -71,8 +71,8 @@ std::string describeFields(const std::vector<specs::FieldChange>& fields) {
 
 // A change the evaluator must see at once: what is evaluated, or whether it is.
 bool evaluationChanged(const specs::JobsetChange& c) {
-  const std::vector<std::string> fields = {"inputs",      "nixexprinput", "nixexprpath",
-                                           "flake",       "type",         "enabled"};
+  const std::vector<std::string> fields = {"inputs", "nixexprinput", "nixexprpath",
+                                           "flake",  "type",         "enabled"};
   for (const auto& f : c.fields) {
     for (const auto& k : fields) {
       if (f.field.rfind(k, 0) == 0) return true;
@@ -110,7 +110,8 @@ void insertJobsets(pqxx::transaction_base& tx, const std::string& project, const
                   "last_reconciled_at) "
                   "select $1, d.name, d.description, d.type, d.flake, d.nixexprinput, "
                   "d.nixexprpath, d.enabled, d.hidden, d.enableemail, d.emailoverride, d.keepnr, "
-                  "d.checkinterval, d.schedulingshares, extract(epoch from now())::bigint, $15, 'True', 'Ready', 'Applied', $16, "
+                  "d.checkinterval, d.schedulingshares, extract(epoch from now())::bigint, $15, "
+                  "'True', 'Ready', 'Applied', $16, "
                   "now(), now() from ") +
           kUnnestJobsets,
       project, c.name.literal(), c.description.literal(), c.type.literal(), c.flake.literal(),
@@ -270,13 +271,13 @@ Result<void> applyProjectRow(WriteTx& wtx, const specs::ProjectPlan& plan,
           d.declarative.file, d.declarative.type, d.declarative.value,
           std::string(specs::pruneName(d.prune)), declared_by);
       bool created = plan.action == specs::Action::kCreate;
-      return recordEvent(wtx, "project", name, created ? "create" : "update",
-                         revision, created ? "created" : describeFields(plan.project_fields));
+      return recordEvent(wtx, "project", name, created ? "create" : "update", revision,
+                         created ? "created" : describeFields(plan.project_fields));
     }
     case specs::Action::kDisable:
       tx.exec_params("update projects set enabled = 0, hidden = 1 where name = $1", name);
-      return recordEvent(wtx, "project", name, "disable",
-                         revision, "disabled and hidden: it left the projects file");
+      return recordEvent(wtx, "project", name, "disable", revision,
+                         "disabled and hidden: it left the projects file");
     case specs::Action::kDelete: {
       auto gone = tx.exec_params(
           "delete from projects p where p.name = $1 and not exists (select 1 from builds b "

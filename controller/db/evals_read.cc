@@ -15,7 +15,48 @@ namespace {
 using evalsql::optInt;
 using evalsql::optText;
 
-// Attaches the inputs and member builds of `evals` (two queries for all of them).
+constexpr const char* kBuildViewSelect =
+    "select b.id, j.project, j.name, b.job, b.finished, b.buildstatus, b.timestamp, "
+    "  b.drvpath, b.system, coalesce(b.nixname, ''), b.priority, coalesce(b.iscurrent, 0) "
+    "from builds b join jobsets j on j.id = b.jobset_id ";
+
+// Builds from rows of kBuildViewSelect, in the rows' order, with their outputs (one more query).
+std::vector<BuildView> buildViews(pqxx::transaction_base& tx, const pqxx::result& rows) {
+  std::vector<BuildView> out;
+  out.reserve(rows.size());
+  ArrayParam ids;
+  for (const auto& r : rows) {
+    out.push_back(evalsql::buildViewFromRow(r));
+    ids.add(out.back().id);
+  }
+  if (out.empty()) return out;
+  std::map<int, BuildView*> by_id;
+  for (auto& b : out) by_id[b.id] = &b;
+  for (const auto& r : tx.exec_params(
+           "select build, name, coalesce(path, '') from buildoutputs where build = any($1::int[])",
+           ids.literal())) {
+    by_id.at(r[0].as<int>())->buildoutputs[r[1].as<std::string>()] = r[2].as<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace evalsql {
+
+EvalView evalViewFromRow(const pqxx::row& r) {
+  EvalView e;
+  e.id = r[0].as<int>();
+  e.timestamp = r[1].as<long long>();
+  e.checkouttime = r[2].as<int>();
+  e.evaltime = r[3].as<int>();
+  e.hasnewbuilds = r[4].as<int>() != 0;
+  e.nrbuilds = optInt(r[5]);
+  e.flake = r[6].as<std::string>();
+  e.errormsg = r[7].as<std::string>();
+  return e;
+}
+
 void attachEvalDetails(pqxx::transaction_base& tx, std::vector<EvalView>& evals) {
   if (evals.empty()) return;
   ArrayParam ids;
@@ -39,45 +80,24 @@ void attachEvalDetails(pqxx::transaction_base& tx, std::vector<EvalView>& evals)
   }
 }
 
-constexpr const char* kBuildViewSelect =
-    "select b.id, j.project, j.name, b.job, b.finished, b.buildstatus, b.timestamp, "
-    "  b.drvpath, b.system, coalesce(b.nixname, ''), b.priority, coalesce(b.iscurrent, 0) "
-    "from builds b join jobsets j on j.id = b.jobset_id ";
-
-// Builds from rows of kBuildViewSelect, in the rows' order, with their outputs (one more query).
-std::vector<BuildView> buildViews(pqxx::transaction_base& tx, const pqxx::result& rows) {
-  std::vector<BuildView> out;
-  out.reserve(rows.size());
-  ArrayParam ids;
-  for (const auto& r : rows) {
-    BuildView b;
-    b.id = r[0].as<int>();
-    b.project = r[1].as<std::string>();
-    b.jobset = r[2].as<std::string>();
-    b.job = r[3].as<std::string>();
-    b.finished = r[4].as<int>() != 0;
-    b.buildstatus = optInt(r[5]);
-    b.timestamp = r[6].as<long long>();
-    b.drvpath = r[7].as<std::string>();
-    b.system = r[8].as<std::string>();
-    b.nixname = r[9].as<std::string>();
-    b.priority = r[10].as<int>();
-    b.iscurrent = r[11].as<int>() != 0;
-    ids.add(b.id);
-    out.push_back(std::move(b));
-  }
-  if (out.empty()) return out;
-  std::map<int, BuildView*> by_id;
-  for (auto& b : out) by_id[b.id] = &b;
-  for (const auto& r : tx.exec_params(
-           "select build, name, coalesce(path, '') from buildoutputs where build = any($1::int[])",
-           ids.literal())) {
-    by_id.at(r[0].as<int>())->buildoutputs[r[1].as<std::string>()] = r[2].as<std::string>();
-  }
-  return out;
+BuildView buildViewFromRow(const pqxx::row& r) {
+  BuildView b;
+  b.id = r[0].as<int>();
+  b.project = r[1].as<std::string>();
+  b.jobset = r[2].as<std::string>();
+  b.job = r[3].as<std::string>();
+  b.finished = r[4].as<int>() != 0;
+  b.buildstatus = optInt(r[5]);
+  b.timestamp = r[6].as<long long>();
+  b.drvpath = r[7].as<std::string>();
+  b.system = r[8].as<std::string>();
+  b.nixname = r[9].as<std::string>();
+  b.priority = r[10].as<int>();
+  b.iscurrent = r[11].as<int>() != 0;
+  return b;
 }
 
-}  // namespace
+}  // namespace evalsql
 
 Result<std::optional<BuildOutputRef>> latestSuccessfulBuild(ReadTx& rtx, const std::string& project,
                                                             const std::string& jobset,
@@ -138,19 +158,8 @@ Result<std::vector<EvalView>> listEvals(ReadTx& rtx, const std::string& project,
       project, jobset, limit);
   std::vector<EvalView> out;
   out.reserve(rows.size());
-  for (const auto& r : rows) {
-    EvalView e;
-    e.id = r[0].as<int>();
-    e.timestamp = r[1].as<long long>();
-    e.checkouttime = r[2].as<int>();
-    e.evaltime = r[3].as<int>();
-    e.hasnewbuilds = r[4].as<int>() != 0;
-    e.nrbuilds = optInt(r[5]);
-    e.flake = r[6].as<std::string>();
-    e.errormsg = r[7].as<std::string>();
-    out.push_back(std::move(e));
-  }
-  attachEvalDetails(rtx.tx, out);
+  for (const auto& r : rows) out.push_back(evalsql::evalViewFromRow(r));
+  evalsql::attachEvalDetails(rtx.tx, out);
   return out;
 }
 

@@ -6,6 +6,9 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
+
+#include "controller/db/evals.hh"
 
 namespace hydrant::db::evalsql {
 
@@ -49,5 +52,17 @@ inline std::optional<int> optInt(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return f.as<int>();
 }
+
+// An evaluation from the first eight columns of `row`: id, timestamp, checkouttime, evaltime,
+// hasnewbuilds, nrbuilds, flake (not null), errormsg (not null). Members and inputs are not set.
+EvalView evalViewFromRow(const pqxx::row& row);
+
+// Attaches the member builds and inputs of `evals` (two queries for all of them).
+void attachEvalDetails(pqxx::transaction_base& tx, std::vector<EvalView>& evals);
+
+// A build from the first twelve columns of `row`: id, project, jobset, job, finished,
+// buildstatus, timestamp, drvpath, system, nixname (not null), priority, iscurrent (not null).
+// Outputs are not set.
+BuildView buildViewFromRow(const pqxx::row& row);
 
 }  // namespace hydrant::db::evalsql

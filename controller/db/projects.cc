@@ -66,7 +66,8 @@ const std::string& jobsetColumns() {
       "j.id, j.project, j.name, j.enabled, j.hidden, j.type, j.flake, coalesce(j.description, ''), "
       "j.nixexprinput, j.nixexprpath, j.checkinterval, j.schedulingshares, j.enableemail, "
       "j.emailoverride, j.keepnr, exists (select 1 from builds b where b.jobset_id = j.id), "
-      "j.observed_revision, j.condition, j.ready_status, j.condition_reason, j.condition_message, " +
+      "j.observed_revision, j.condition, j.ready_status, j.condition_reason, "
+      "j.condition_message, " +
       isoColumn("j.last_reconciled_at") +
       ", j.lastcheckedtime, j.triggertime, j.starttime, j.errortime, coalesce(j.errormsg, ''), "
       "coalesce(j.fetcherrormsg, '')";
@@ -133,8 +134,8 @@ Result<std::vector<ProjectRow>> listProjects(ReadTx& rtx) {
 }
 
 Result<std::optional<ProjectRow>> loadProject(ReadTx& rtx, const std::string& name) {
-  auto rows = rtx.tx.exec_params(
-      "select " + projectColumns() + " from projects p where p.name = $1", name);
+  auto rows =
+      rtx.tx.exec_params("select " + projectColumns() + " from projects p where p.name = $1", name);
   if (rows.empty()) return std::optional<ProjectRow>();
   return std::optional<ProjectRow>(projectFrom(rows[0]));
 }
@@ -189,8 +190,7 @@ Result<std::vector<specs::ActualJobset>> actualJobsets(ReadTx& rtx, const std::s
     while (j < out.size() && out[j].spec.name < jobset) ++j;
     if (j == out.size()) break;
     if (out[j].spec.name != jobset) continue;
-    out[j].spec.inputs.push_back(
-        {r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].as<int>() != 0});
+    out[j].spec.inputs.push_back({r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].as<int>() != 0});
   }
   return out;
 }

@@ -349,14 +349,17 @@ Result<StepBuilder::Impl::Endpoint> StepBuilder::Impl::endpointFor(
 Result<StepBuilder::Impl::Lease> StepBuilder::Impl::acquire(const Endpoint& endpoint,
                                                             const Patience& patience,
                                                             bool* greeting_error) {
-  {
-    std::lock_guard lk(mu);
-    auto it = idle.find(endpoint.key);
-    if (it != idle.end() && !it->second.empty()) {
-      Pooled pooled = std::move(it->second.back());
+  for (;;) {
+    Pooled pooled;
+    {
+      std::lock_guard lk(mu);
+      auto it = idle.find(endpoint.key);
+      if (it == idle.end() || it->second.empty()) break;
+      pooled = std::move(it->second.back());
       it->second.pop_back();
-      return Lease(this, endpoint.key, std::move(pooled));
     }
+    // One whose server exited while it sat idle is dropped (outside the lock: it is reaped).
+    if (pooled.connection->alive()) return Lease(this, endpoint.key, std::move(pooled));
   }
   Result<std::unique_ptr<ServeConnection>> connection = ServeConnection::start(endpoint.program);
   if (!connection) return connection.error();

@@ -95,6 +95,15 @@ Result<void> ServeConnection::greet(const Patience& patience) {
   return {};
 }
 
+bool ServeConnection::alive() {
+  if (!child_) return false;
+  if (!child_->running()) {
+    child_.reset();
+    return false;
+  }
+  return true;
+}
+
 Error ServeConnection::broken(const std::string& why) {
   if (child_) {
     // Its last words (ssh's reason for hanging up) may still be on their way.

@@ -102,6 +102,9 @@ class ServeConnection {
 
   // False once any request failed; such a connection must be dropped.
   bool usable() const { return child_ != nullptr; }
+  // Whether the server is still running (it may have exited while the connection sat idle:
+  // killed, or ssh lost the machine). Reaps it when it has exited.
+  bool alive();
   unsigned serverVersion() const { return server_version_; }
 
   // The subset of `paths` that is valid in the server's store.

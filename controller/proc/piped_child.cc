@@ -92,4 +92,9 @@ std::optional<int> PipedChild::waitFor(std::chrono::milliseconds d) {
   return impl_->reaped ? impl_->status : std::nullopt;
 }
 
+bool PipedChild::running() {
+  waitFor(std::chrono::milliseconds(0));
+  return !impl_->reaped;
+}
+
 }  // namespace hydrant::proc

@@ -137,6 +137,8 @@ class PipedChild {
   void killGroup();
   // Waits up to `d` for the child to exit by itself; its raw wait status when it did.
   std::optional<int> waitFor(std::chrono::milliseconds d);
+  // Whether it has not exited yet (reaps it when it has).
+  bool running();
 
  private:
   struct Impl;

@@ -1,50 +1,111 @@
 #include "controller/runtime/manager.hh"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "controller/log.hh"
 #include "controller/runtime/work_queue.hh"
 
 namespace hydrant::runtime {
 
-struct Manager::Running {
-  Running(Clock& clock, BackoffPolicy backoff, std::function<double()> random)
-      : queue(clock, backoff, std::move(random)) {}
-  WorkQueue queue;
-  std::vector<std::jthread> threads;  // workers and the resync timer
-  std::atomic<uint64_t> reconciles{0};
-  std::atomic<uint64_t> errors{0};
+namespace {
+
+// When each key became ready to be handed out: the earliest add (or end of a delay) since a
+// worker last took it. Marked just before the key is added, so a worker never takes a key
+// before its mark exists.
+class ReadySince {
+ public:
+  void mark(const std::string& key, MonoTime at) {
+    std::lock_guard lk(mu_);
+    auto [it, fresh] = since_.emplace(key, at);
+    if (!fresh) it->second = std::min(it->second, at);
+  }
+  std::optional<MonoTime> take(const std::string& key) {
+    std::lock_guard lk(mu_);
+    auto it = since_.find(key);
+    if (it == since_.end()) return std::nullopt;
+    const MonoTime at = it->second;
+    since_.erase(it);
+    return at;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, MonoTime> since_;  // guarded by mu_
 };
 
-namespace {
+double seconds(std::chrono::steady_clock::duration d) {
+  return std::max(0.0, std::chrono::duration<double>(d).count());
+}
+
+// A reconciler's work queue, with the time each key became ready.
+struct TimedQueue {
+  TimedQueue(Clock& clock, BackoffPolicy backoff, std::function<double()> random)
+      : queue(clock, backoff, std::move(random)) {}
+  void add(const std::string& key, Clock& clock) {
+    ready_since.mark(key, clock.monotonic());
+    queue.add(key);
+  }
+  void addAfter(const std::string& key, Duration delay, Clock& clock) {
+    ready_since.mark(key, clock.monotonic() + std::max(delay, Duration(0)));
+    queue.addAfter(key, delay);
+  }
+  WorkQueue queue;
+  ReadySince ready_since;
+};
+
+// What one reconciler's workers did since the manager was made.
+struct ReconcileStats {
+  std::array<std::atomic<uint64_t>, std::size(ControllerStatus::kResults)> results{};
+  Histogram duration;
+  Histogram queue_wait;
+};
+
+// The index in ControllerStatus::kResults that `out` is counted under.
+size_t resultIndex(const Outcome& out) {
+  if (std::holds_alternative<Done>(out)) return 0;
+  if (std::holds_alternative<RequeueAfter>(out)) return 1;
+  switch (std::get<Error>(out).cls) {
+    case ErrorClass::kTransient:
+      return 2;
+    case ErrorClass::kWaiting:
+      return 3;
+    case ErrorClass::kStalled:
+    case ErrorClass::kInvalid:
+      break;
+  }
+  return 4;
+}
 
 std::string objectName(const Reconciler& r, const std::string& key) {
   return std::string(r.kind()) + "=" + key;
 }
 
-void enqueueAll(Reconciler& r, WorkQueue& q) {
+void enqueueAll(Reconciler& r, TimedQueue& q, Clock& clock) {
   auto keys = r.listKeys();
   if (!keys) {
     log::warn(std::string(r.kind()), "resync failed: {}", keys.error().message);
     return;
   }
-  for (const auto& k : *keys) q.add(k);
+  for (const auto& k : *keys) q.add(k, clock);
   log::debug(std::string(r.kind()), "resync queued {} key(s)", keys->size());
 }
 
 // Applies one outcome to the queue; the key is still marked processing.
-void applyOutcome(const Outcome& out, const Reconciler& r, const std::string& key, WorkQueue& q,
-                  Clock& clock) {
+void applyOutcome(const Outcome& out, const Reconciler& r, const std::string& key,
+                  TimedQueue& timed, Clock& clock) {
   const std::string obj = objectName(r, key);
+  WorkQueue& q = timed.queue;
   if (std::holds_alternative<Done>(out)) {
     q.forget(key);
     log::debug(obj, "reconciled");
   } else if (auto* again = std::get_if<RequeueAfter>(&out)) {
     q.forget(key);
-    q.addAfter(key, again->after);
+    timed.addAfter(key, again->after, clock);
     log::debug(obj, "reconciled; next look in {} ms", again->after.count());
   } else {
     const Error& e = std::get<Error>(out);
@@ -57,7 +118,7 @@ void applyOutcome(const Outcome& out, const Reconciler& r, const std::string& ke
         q.forget(key);
         auto wait =
             std::chrono::duration_cast<Duration>(e.retry_at.value_or(clock.now()) - clock.now());
-        q.addAfter(key, std::max(wait, Duration(0)));
+        timed.addAfter(key, std::max(wait, Duration(0)), clock);
         log::warn(obj, "waiting {} ms: {}", std::max<int64_t>(wait.count(), 0), e.message);
         break;
       }
@@ -70,28 +131,44 @@ void applyOutcome(const Outcome& out, const Reconciler& r, const std::string& ke
   }
 }
 
-void workerLoop(std::stop_token stop, Reconciler& r, WorkQueue& q, Clock& clock,
-                std::atomic<uint64_t>& reconciles, std::atomic<uint64_t>& errors) {
-  while (auto key = q.get(stop)) {
+void workerLoop(std::stop_token stop, Reconciler& r, TimedQueue& q, Clock& clock,
+                std::atomic<uint64_t>& reconciles, std::atomic<uint64_t>& errors,
+                ReconcileStats& stats) {
+  while (auto key = q.queue.get(stop)) {
+    const MonoTime taken = clock.monotonic();
+    if (auto since = q.ready_since.take(*key)) stats.queue_wait.observe(seconds(taken - *since));
     Outcome out;
     try {
       out = r.reconcile(*key, stop);
     } catch (const std::exception& e) {
       out = Error::transient(std::string("unexpected exception: ") + e.what());
     }
+    stats.duration.observe(seconds(clock.monotonic() - taken));
+    ++stats.results[resultIndex(out)];
     ++reconciles;
     if (std::holds_alternative<Error>(out)) ++errors;
     applyOutcome(out, r, *key, q, clock);
-    q.done(*key);
+    q.queue.done(*key);
   }
 }
 
-void resyncLoop(std::stop_token stop, Reconciler& r, WorkQueue& q, Clock& clock,
+void resyncLoop(std::stop_token stop, Reconciler& r, TimedQueue& q, Clock& clock,
                 Duration interval) {
-  while (sleepFor(clock, interval, stop)) enqueueAll(r, q);
+  while (sleepFor(clock, interval, stop)) enqueueAll(r, q, clock);
 }
 
 }  // namespace
+
+struct Manager::Running {
+  Running(Clock& clock, BackoffPolicy backoff, std::function<double()> random)
+      : queue(clock, backoff, std::move(random)) {}
+  TimedQueue queue;
+  std::vector<std::jthread> threads;  // workers and the resync timer
+  std::atomic<uint64_t> reconciles{0};
+  std::atomic<uint64_t> errors{0};
+};
+
+struct Manager::Stats : ReconcileStats {};
 
 Manager::Manager(Clock& clock, std::function<double()> random, BackoffPolicy backoff,
                  Duration resync_interval)
@@ -117,10 +194,14 @@ ControllerSpec singleKeySpec(std::string role, std::shared_ptr<Reconciler> recon
 
 Manager::~Manager() { stopAll(); }
 
-void Manager::add(ControllerSpec spec) {
+void Manager::add(ControllerSpec spec) { add(std::move(spec), {}); }
+
+void Manager::add(ControllerSpec spec, std::function<HistogramSnapshot()> pass_times) {
   std::lock_guard lk(mu_);
   auto e = std::make_unique<Entry>();
   e->spec = std::move(spec);
+  e->stats = std::make_unique<Stats>();
+  e->pass_times = std::move(pass_times);
   entries_.push_back(std::move(e));
 }
 
@@ -147,9 +228,9 @@ void Manager::notify(const std::string& channel, const std::string& payload) {
         e->spec.key_of ? e->spec.key_of(channel, payload)
                        : (payload.empty() ? std::nullopt : std::optional<std::string>(payload));
     if (key) {
-      e->running->queue.add(*key);
+      e->running->queue.add(*key, clock_);
     } else {
-      enqueueAll(*e->spec.reconciler, e->running->queue);
+      enqueueAll(*e->spec.reconciler, e->running->queue, clock_);
     }
   }
 }
@@ -157,7 +238,7 @@ void Manager::notify(const std::string& channel, const std::string& payload) {
 void Manager::resyncAll() {
   std::lock_guard lk(mu_);
   for (auto& e : entries_) {
-    if (e->running) enqueueAll(*e->spec.reconciler, e->running->queue);
+    if (e->running) enqueueAll(*e->spec.reconciler, e->running->queue, clock_);
   }
 }
 
@@ -166,10 +247,11 @@ void Manager::start(Entry& e) {
   e.running = std::make_unique<Running>(clock_, backoff_, random_);
   Running& run = *e.running;
   Reconciler& r = *e.spec.reconciler;
-  enqueueAll(r, run.queue);
+  enqueueAll(r, run.queue, clock_);
   for (int i = 0; i < std::max(1, e.spec.workers); ++i) {
     run.threads.emplace_back(workerLoop, std::ref(r), std::ref(run.queue), std::ref(clock_),
-                             std::ref(run.reconciles), std::ref(run.errors));
+                             std::ref(run.reconciles), std::ref(run.errors),
+                             std::ref(static_cast<ReconcileStats&>(*e.stats)));
   }
   run.threads.emplace_back(resyncLoop, std::ref(r), std::ref(run.queue), std::ref(clock_),
                            resync_interval_);
@@ -179,7 +261,7 @@ void Manager::start(Entry& e) {
 std::function<void()> Manager::stop(Entry& e) {
   if (!e.running) return {};
   for (auto& t : e.running->threads) t.request_stop();
-  e.running->queue.shutDown();
+  e.running->queue.queue.shutDown();
   e.running->threads.clear();  // joins; in-flight reconciles see their stop token
   e.running.reset();
   log::info(std::string(e.spec.reconciler->kind()), "stopped (role {})", e.spec.role);
@@ -225,12 +307,19 @@ std::vector<ControllerStatus> Manager::status() const {
     s.role = e->spec.role;
     if (e->running) {
       s.active = true;
-      s.depth = e->running->queue.depth();
-      s.delayed = e->running->queue.delayedCount();
-      s.processing = e->running->queue.processingCount();
+      const WorkQueue& q = e->running->queue.queue;
+      s.depth = q.depth();
+      s.delayed = q.delayedCount();
+      s.processing = q.processingCount();
       s.reconciles = e->running->reconciles;
       s.errors = e->running->errors;
     }
+    for (size_t i = 0; i < e->stats->results.size(); ++i) {
+      s.results[ControllerStatus::kResults[i]] = e->stats->results[i];
+    }
+    s.duration = e->stats->duration.snapshot();
+    s.queue_wait = e->stats->queue_wait.snapshot();
+    if (e->pass_times) s.pass_times = e->pass_times();
     out.push_back(s);
   }
   return out;

@@ -15,6 +15,7 @@
 
 #include "controller/runtime/backoff.hh"
 #include "controller/runtime/clock.hh"
+#include "controller/runtime/metrics.hh"
 #include "controller/runtime/reconciler.hh"
 
 namespace hydrant::runtime {
@@ -48,6 +49,17 @@ struct ControllerStatus {
   size_t processing = 0;
   uint64_t reconciles = 0;
   uint64_t errors = 0;
+  // Since this process started, kept across role changes:
+  std::map<std::string, uint64_t> results;  // reconciles by result: kResults
+  HistogramSnapshot duration;               // seconds per reconcile
+  // Seconds from a key being queued (or its delay ending) to a worker taking it; retries after
+  // a backoff are not counted (their wait is the backoff).
+  HistogramSnapshot queue_wait;
+  std::optional<HistogramSnapshot> pass_times;  // when added with a source of them
+
+  // The results a reconcile is counted under: Done, RequeueAfter, and the error classes
+  // (Invalid counts as stalled, as the manager treats it).
+  static constexpr const char* kResults[] = {"done", "requeue", "transient", "waiting", "stalled"};
 };
 
 class Manager {
@@ -61,6 +73,9 @@ class Manager {
 
   // REQUIRES: called before any role starts.
   void add(ControllerSpec spec);
+  // The same, for a reconciler that times passes of its own (the queue's dispatch): status()
+  // reports what `pass_times` returns (it must be thread-safe).
+  void add(ControllerSpec spec, std::function<HistogramSnapshot()> pass_times);
 
   // Every channel some reconciler listens on (for the Listener).
   std::vector<std::string> channels() const;
@@ -78,9 +93,12 @@ class Manager {
 
  private:
   struct Running;
+  struct Stats;
   struct Entry {
     ControllerSpec spec;
     std::unique_ptr<Running> running;  // set while the role is led here
+    std::unique_ptr<Stats> stats;      // for the life of the manager
+    std::function<HistogramSnapshot()> pass_times;
   };
   void start(Entry& e);
   // Stops `e`'s workers; returns its on_stop hook for the caller to run once unlocked.

@@ -33,6 +33,9 @@ struct Context {
   std::function<Readiness()> readiness;
   // The reconcilers this process runs (for /metrics); empty when none.
   std::function<std::vector<runtime::ControllerStatus>()> controllers;
+  // Wall time for what pages say about "now" (a machine backed off until …); null: the system
+  // clock.
+  const runtime::Clock* clock = nullptr;
 };
 
 }  // namespace hydrant::web

@@ -1,8 +1,619 @@
-// IN PROGRESS (this session): filled in by the engineer who owns this file.
+// Evaluations, builds and jobs: /eval/ID (with what changed against the jobset's previous
+// evaluation), /eval/ID/builds, /build/ID, /build/ID/log, /job/P/J/JOB/{latest,shield,badge.svg}
+// and /api/latestbuilds. HTML for people, Hydra's JSON for tools (same URL, Accept header).
+// Declared in controller/web/routes.hh.
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/db/database.hh"
+#include "controller/db/steps.hh"
+#include "controller/db/web_builds.hh"
+#include "controller/log.hh"
+#include "controller/logs.hh"
+#include "controller/views.hh"
+#include "controller/web/html.hh"
 #include "controller/web/routes.hh"
 
 namespace hydrant::web {
 
-std::vector<Route> buildRoutes(const Context&) { return {}; }
+namespace {
+
+namespace fs = std::filesystem;
+
+// /api/latestbuilds answers at most this many builds (Hydra answers at most 10).
+constexpr int kMaxLatestBuilds = 1000;
+// A log larger than this is cut, with a note saying so.
+constexpr size_t kMaxLogBytes = size_t{64} << 20;
+
+// ---- small pieces ---------------------------------------------------------------------------
+
+// A positive decimal number that fits an int, or nullopt.
+std::optional<int> positive(const std::string& text) {
+  int n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1) return std::nullopt;
+  return n;
+}
+
+Response badId(const Request& request, const std::string& what, const std::string& text) {
+  return errorResponse(request, 400, what + ": expected a positive number, got \"" + text + "\"");
+}
+
+// The database failed us: the details go to the log, not to the client.
+Response databaseFailure(const Request& request, const Error& error) {
+  log::warn("web", "{} {}: {}", request.method, request.path, error.message);
+  return errorResponse(request, 503, "the database cannot be read right now");
+}
+
+template <class T>
+nlohmann::json orNull(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// Hydra's label of a build or step state (views.cc keeps the one mapping of the codes) in a span
+// coloured by outcome.
+std::string statusHtml(bool finished, std::optional<int> status) {
+  db::BuildView b;
+  b.finished = finished;
+  b.buildstatus = status;
+  const char* css = !finished ? "wait" : status.value_or(1) == 0 ? "ok" : "fail";
+  return std::string("<span class=\"") + css + "\">" + html::escape(views::buildStatusLabel(b)) +
+         "</span>";
+}
+
+std::string duration(long long seconds) {
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  const long long m = seconds / 60, s = seconds % 60;
+  if (m < 60) return std::to_string(m) + "m " + std::to_string(s) + "s";
+  return std::to_string(m / 60) + "h " + std::to_string(m % 60) + "m";
+}
+
+std::string timeHtml(const std::optional<long long>& t) {
+  return t ? html::escape(views::utcTime(*t)) : "<span class=\"muted\">—</span>";
+}
+
+std::string buildLink(int id) {
+  return html::link("/build/" + std::to_string(id), std::to_string(id));
+}
+std::string evalLink(int id) {
+  return html::link("/eval/" + std::to_string(id), std::to_string(id));
+}
+
+std::string jobsetLinks(const std::string& project, const std::string& jobset) {
+  return html::link("/project/" + html::urlSegment(project), project) + ":" +
+         html::link("/jobset/" + html::urlSegment(project) + "/" + html::urlSegment(jobset),
+                    jobset);
+}
+
+// A two-column table of named facts; values are HTML already.
+std::string facts(const std::vector<std::pair<std::string, std::string>>& rows) {
+  std::string out = "<table class=\"facts\">\n";
+  for (const auto& [name, value] : rows) {
+    out += "<tr><th>" + html::escape(name) + "</th><td>" + value + "</td></tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+std::string baseName(const std::string& path) { return fs::path(path).filename().string(); }
+
+// ---- evaluations ----------------------------------------------------------------------------
+
+struct JobChange {
+  std::string job;
+  int build = 0;
+  std::optional<int> previous;  // the build of the previous evaluation
+};
+
+struct EvalChanges {
+  std::optional<int> compared_with;
+  std::vector<JobChange> new_jobs, removed_jobs, now_failing, now_succeeding;
+};
+
+enum class Outcome { kQueued, kSucceeded, kFailed, kAborted };
+
+Outcome outcomeOf(const db::EvalMember& m) {
+  if (!m.finished) return Outcome::kQueued;
+  const int status = m.buildstatus.value_or(0);
+  if (status == 0) return Outcome::kSucceeded;
+  // Aborted and cancelled builds say nothing about the job itself.
+  if (status == 3 || status == 4) return Outcome::kAborted;
+  return Outcome::kFailed;
+}
+
+// Jobs are matched by name, as Hydra's evaluation page does; a job that only changed between
+// queued and finished is not a change of outcome.
+EvalChanges compareEvals(const std::vector<db::EvalMember>& now,
+                         const std::vector<db::EvalMember>& before) {
+  EvalChanges out;
+  std::map<std::string, const db::EvalMember*> earlier;
+  for (const auto& m : before) earlier[m.job] = &m;
+  std::map<std::string, bool> seen;
+  for (const auto& m : now) {
+    seen[m.job] = true;
+    auto it = earlier.find(m.job);
+    if (it == earlier.end()) {
+      out.new_jobs.push_back({m.job, m.build, std::nullopt});
+      continue;
+    }
+    const Outcome was = outcomeOf(*it->second), is = outcomeOf(m);
+    const JobChange change{m.job, m.build, it->second->build};
+    if (is == Outcome::kFailed && was == Outcome::kSucceeded) out.now_failing.push_back(change);
+    if (is == Outcome::kSucceeded && was == Outcome::kFailed) out.now_succeeding.push_back(change);
+  }
+  for (const auto& m : before) {
+    if (seen.count(m.job) == 0) out.removed_jobs.push_back({m.job, m.build, std::nullopt});
+  }
+  return out;
+}
+
+nlohmann::json changesJson(const EvalChanges& c) {
+  auto list = [](const std::vector<JobChange>& changes) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& x : changes) {
+      nlohmann::json j = {{"job", x.job}, {"build", x.build}};
+      if (x.previous) j["previous"] = *x.previous;
+      out.push_back(std::move(j));
+    }
+    return out;
+  };
+  return {{"compared_with", orNull(c.compared_with)},
+          {"new_jobs", list(c.new_jobs)},
+          {"removed_jobs", list(c.removed_jobs)},
+          {"now_failing", list(c.now_failing)},
+          {"now_succeeding", list(c.now_succeeding)}};
+}
+
+std::string changesHtml(const EvalChanges& c) {
+  if (!c.compared_with) return "<p class=\"muted\">The first evaluation of this jobset.</p>\n";
+  std::string out = "<p>Compared with evaluation " + evalLink(*c.compared_with) + ".</p>\n";
+  auto section = [&](const std::string& title, const std::vector<JobChange>& list) {
+    if (list.empty()) return;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& x : list) {
+      rows.push_back(
+          {html::escape(x.job), buildLink(x.build), x.previous ? buildLink(*x.previous) : ""});
+    }
+    out += "<h3>" + html::escape(title) + " (" + std::to_string(list.size()) + ")</h3>\n" +
+           html::table({"Job", "Build", "Before"}, rows);
+  };
+  section("Now failing", c.now_failing);
+  section("Now succeeding", c.now_succeeding);
+  section("New jobs", c.new_jobs);
+  section("Removed jobs", c.removed_jobs);
+  if (c.now_failing.empty() && c.now_succeeding.empty() && c.new_jobs.empty() &&
+      c.removed_jobs.empty()) {
+    out += "<p class=\"muted\">No job was added or removed, and none changed its outcome.</p>\n";
+  }
+  return out;
+}
+
+std::string evalHtml(const db::EvalComparison& d, const EvalChanges& changes) {
+  const db::EvalView& e = d.page.eval;
+  std::vector<std::pair<std::string, std::string>> summary = {
+      {"Jobset", jobsetLinks(d.page.project, d.page.jobset)},
+      {"Evaluated", html::escape(views::utcTime(e.timestamp))},
+      {"Took", html::escape(duration(e.checkouttime)) + " to fetch, " +
+                   html::escape(duration(e.evaltime)) + " to evaluate"},
+      {"Builds", std::to_string(d.members.size())}};
+  if (!e.flake.empty()) summary.push_back({"Flake", html::escape(e.flake)});
+  std::string body = facts(summary);
+  if (!e.inputs.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [name, in] : e.inputs) {
+      rows.push_back({html::escape(name), html::escape(in.type),
+                      html::escape(in.uri.value_or(in.value.value_or(""))),
+                      html::escape(in.revision.value_or(""))});
+    }
+    body += "<h2>Inputs</h2>\n" + html::table({"Name", "Type", "Value", "Revision"}, rows);
+  }
+  if (!e.errormsg.empty()) {
+    body += "<h2>Errors</h2>\n<pre class=\"error\">" + html::escape(e.errormsg) + "</pre>\n";
+  }
+  body += "<h2>Changes</h2>\n" + changesHtml(changes);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& m : d.members) {
+    rows.push_back({buildLink(m.build), html::escape(m.job), html::escape(m.system),
+                    statusHtml(m.finished, m.buildstatus), timeHtml(m.stoptime)});
+  }
+  body += "<h2>Builds</h2>\n" + html::table({"Build", "Job", "System", "Status", "Finished"}, rows);
+  return html::page("Evaluation " + std::to_string(e.id), body);
+}
+
+Response evalPage(const Context& context, const Request& request) {
+  const auto id = positive(request.captures[0]);
+  if (!id) return badId(request, "evaluation id", request.captures[0]);
+  auto data = context.db->read<std::optional<db::EvalComparison>>(
+      [&](db::ReadTx& tx) { return db::evalComparison(tx, *id); });
+  if (!data) return databaseFailure(request, data.error());
+  if (!*data) return errorResponse(request, 404, "no evaluation " + std::to_string(*id));
+  const db::EvalComparison& d = **data;
+  // The first evaluation of a jobset is compared with nothing: no job is "new" in it.
+  EvalChanges changes = d.previous ? compareEvals(d.members, d.previous_members) : EvalChanges{};
+  changes.compared_with = d.previous;
+  if (!request.wantsJson()) return htmlResponse(evalHtml(d, changes));
+  nlohmann::json j = views::eval(d.page.eval);
+  j["project"] = d.page.project;
+  j["jobset"] = d.page.jobset;
+  j["changes"] = changesJson(changes);
+  return jsonResponse(j);
+}
+
+// ---- builds ---------------------------------------------------------------------------------
+
+// Hydra's build object (GET /build/:id, and each of /eval/:id/builds), with Hydrant's
+// iscurrent, iscachedbuild and steps beside it.
+nlohmann::json buildJson(const db::BuildDetail& d, const std::vector<db::StepView>& steps) {
+  nlohmann::json j = views::build(d.view, steps);
+  j["starttime"] = orNull(d.starttime);
+  j["stoptime"] = orNull(d.stoptime);
+  j["releasename"] = orNull(d.releasename);
+  j["iscachedbuild"] = d.iscachedbuild ? 1 : 0;
+  j["jobsetevals"] = d.jobsetevals;
+  nlohmann::json products = nlohmann::json::object();
+  for (const auto& p : d.products) {
+    products[std::to_string(p.productnr)] = {{"type", p.type},
+                                             {"subtype", p.subtype},
+                                             {"name", p.name},
+                                             {"filesize", orNull(p.filesize)},
+                                             {"sha256hash", orNull(p.sha256hash)},
+                                             {"path", orNull(p.path)},
+                                             {"defaultpath", orNull(p.defaultpath)}};
+  }
+  j["buildproducts"] = products;
+  nlohmann::json metrics = nlohmann::json::object();
+  for (const auto& m : d.metrics) {
+    metrics[m.name] = {{"name", m.name}, {"unit", orNull(m.unit)}, {"value", m.value}};
+  }
+  j["buildmetrics"] = metrics;
+  return j;
+}
+
+Result<std::optional<db::BuildPage>> readBuild(const Context& context, int id) {
+  return context.db->read<std::optional<db::BuildPage>>(
+      [&](db::ReadTx& tx) { return db::buildPage(tx, id); });
+}
+
+// Where the build's own derivation was built: its own latest step of it, else the step of
+// another build that built it.
+std::string machineHtml(const db::BuildPage& d) {
+  for (auto it = d.steps.rbegin(); it != d.steps.rend(); ++it) {
+    if (it->drvpath == d.build.view.drvpath && !it->machine.empty()) {
+      return html::escape(it->machine);
+    }
+  }
+  if (d.elsewhere && !d.elsewhere->machine.empty()) {
+    return html::escape(d.elsewhere->machine) + " <span class=\"muted\">(for build " +
+           buildLink(d.elsewhere->build) + ")</span>";
+  }
+  return "<span class=\"muted\">—</span>";
+}
+
+// "Why is this not building": what the queue said about the steps the build needs.
+std::string reasonsHtml(const db::QueueReasons& r) {
+  std::string out = "<ul>";
+  for (const auto& s : r.steps) {
+    out += "<li>" + html::escape(baseName(s.drvpath)) + ": " + html::escape(s.reason) + "</li>";
+  }
+  return out + "</ul><span class=\"muted\">as of " + html::escape(views::utcTime(r.updated)) +
+         "</span>";
+}
+
+std::string buildFactsHtml(const db::BuildPage& d) {
+  const db::BuildDetail& b = d.build;
+  const db::BuildView& v = b.view;
+  std::string status = statusHtml(v.finished, v.buildstatus);
+  if (b.iscachedbuild) status += " <span class=\"muted\">(cached)</span>";
+  std::vector<std::pair<std::string, std::string>> rows = {{"Status", status}};
+  if (d.reasons && !d.reasons->steps.empty()) rows.push_back({"Waiting", reasonsHtml(*d.reasons)});
+  rows.push_back({"Jobset", jobsetLinks(v.project, v.jobset)});
+  rows.push_back({"Job", html::escape(v.job)});
+  std::string evals;
+  for (int e : b.jobsetevals) evals += (evals.empty() ? "" : ", ") + evalLink(e);
+  if (!evals.empty()) rows.push_back({"Evaluations", evals});
+  rows.push_back({"System", html::escape(v.system)});
+  rows.push_back({"Nix name", html::escape(v.nixname)});
+  if (b.releasename) rows.push_back({"Release name", html::escape(*b.releasename)});
+  rows.push_back({"Derivation", html::escape(v.drvpath)});
+  rows.push_back({"Queued", html::escape(views::utcTime(v.timestamp))});
+  rows.push_back({"Started", timeHtml(b.starttime)});
+  rows.push_back({"Stopped", timeHtml(b.stoptime)});
+  if (b.starttime && b.stoptime) {
+    rows.push_back({"Duration", html::escape(duration(*b.stoptime - *b.starttime))});
+  }
+  rows.push_back({"Machine", machineHtml(d)});
+  rows.push_back({"Priority", std::to_string(v.priority)});
+  rows.push_back({"Log", html::link("/build/" + std::to_string(v.id) + "/log", "log")});
+  return facts(rows);
+}
+
+std::string stepsHtml(int build, const std::vector<db::StepView>& steps) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : steps) {
+    std::string status =
+        s.busy != 0 ? "<span class=\"wait\">running</span>" : statusHtml(true, s.status);
+    if (s.propagatedfrom)
+      status += " <span class=\"muted\">(in build " + buildLink(*s.propagatedfrom) + ")</span>";
+    const std::string took =
+        s.starttime && s.stoptime ? html::escape(duration(*s.stoptime - *s.starttime)) : "";
+    const std::string log = html::link(
+        "/build/" + std::to_string(build) + "/log?step=" + std::to_string(s.stepnr), "log");
+    rows.push_back(
+        {std::to_string(s.stepnr), html::escape(baseName(s.drvpath)), html::escape(s.machine),
+         status, timeHtml(s.starttime), took,
+         s.errormsg ? "<pre class=\"error\">" + html::escape(*s.errormsg) + "</pre>" : "", log});
+  }
+  return html::table({"Nr", "Derivation", "Machine", "Status", "Started", "Took", "Error", "Log"},
+                     rows);
+}
+
+std::string buildHtml(const db::BuildPage& d) {
+  const db::BuildDetail& b = d.build;
+  std::string body = buildFactsHtml(d);
+  std::vector<std::vector<std::string>> outputs;
+  for (const auto& [name, path] : b.view.buildoutputs) {
+    outputs.push_back({html::escape(name), html::escape(path)});
+  }
+  if (!outputs.empty()) body += "<h2>Outputs</h2>\n" + html::table({"Name", "Path"}, outputs);
+  if (!d.steps.empty()) body += "<h2>Steps</h2>\n" + stepsHtml(b.view.id, d.steps);
+  if (!b.products.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : b.products) {
+      rows.push_back({std::to_string(p.productnr), html::escape(p.type + " " + p.subtype),
+                      html::escape(p.name), html::escape(p.path.value_or("")),
+                      p.filesize ? std::to_string(*p.filesize) : "",
+                      html::escape(p.sha256hash.value_or(""))});
+    }
+    body += "<h2>Products</h2>\n" +
+            html::table({"Nr", "Type", "Name", "Path", "Size (bytes)", "SHA-256"}, rows);
+  }
+  if (!b.metrics.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : b.metrics) {
+      rows.push_back({html::escape(m.name), html::escape(nlohmann::json(m.value).dump()),
+                      html::escape(m.unit.value_or(""))});
+    }
+    body += "<h2>Metrics</h2>\n" + html::table({"Name", "Value", "Unit"}, rows);
+  }
+  return html::page("Build " + std::to_string(b.view.id) + " · " + b.view.job, body);
+}
+
+Response buildPage(const Context& context, const Request& request) {
+  const auto id = positive(request.captures[0]);
+  if (!id) return badId(request, "build id", request.captures[0]);
+  auto data = readBuild(context, *id);
+  if (!data) return databaseFailure(request, data.error());
+  if (!*data) return errorResponse(request, 404, "no build " + std::to_string(*id));
+  const db::BuildPage& d = **data;
+  if (!request.wantsJson()) return htmlResponse(buildHtml(d));
+  nlohmann::json j = buildJson(d.build, d.steps);
+  nlohmann::json reasons = nlohmann::json::array();
+  if (d.reasons) {
+    for (const auto& s : d.reasons->steps) {
+      reasons.push_back({{"drvpath", s.drvpath}, {"started", s.started}, {"reason", s.reason}});
+    }
+  }
+  j["queue_reasons"] = reasons;
+  return jsonResponse(j);
+}
+
+Response evalBuilds(const Context& context, const Request& request) {
+  const auto id = positive(request.captures[0]);
+  if (!id) return badId(request, "evaluation id", request.captures[0]);
+  auto list = context.db->read<std::optional<db::EvalBuilds>>(
+      [&](db::ReadTx& tx) { return db::evalBuilds(tx, *id); });
+  if (!list) return databaseFailure(request, list.error());
+  if (!*list) return errorResponse(request, 404, "no evaluation " + std::to_string(*id));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& b : (*list)->builds) {
+    const auto it = (*list)->steps.find(b.view.id);
+    out.push_back(
+        buildJson(b, it == (*list)->steps.end() ? std::vector<db::StepView>() : it->second));
+  }
+  return jsonResponse(out);
+}
+
+// ---- logs -----------------------------------------------------------------------------------
+
+Response buildLog(const Context& context, const Request& request) {
+  const auto id = positive(request.captures[0]);
+  if (!id) return badId(request, "build id", request.captures[0]);
+  std::optional<int> stepnr;
+  if (const auto step = request.param("step")) {
+    stepnr = positive(*step);
+    if (!stepnr) return badId(request, "step", *step);
+  }
+  auto data = readBuild(context, *id);
+  if (!data) return databaseFailure(request, data.error());
+  if (!*data) return errorResponse(request, 404, "no build " + std::to_string(*id));
+  const db::BuildPage& d = **data;
+  auto step = logs::chooseLogStep(d.build.view, d.steps, d.elsewhere, stepnr);
+  if (!step) return errorResponse(request, 404, step.error().message);
+  const std::string which =
+      "build " + std::to_string(step->build) + " step " + std::to_string(step->stepnr);
+  const std::string base = baseName(step->drvpath);
+  if (context.config == nullptr || base.size() < 2) {
+    return errorResponse(request, 404, which + " has no log");
+  }
+  const std::string path =
+      logs::stepLogPath((fs::path(context.config->state_dir) / "logs").string(), step->drvpath);
+  std::error_code ec;
+  const std::string plain = path.substr(0, path.size() - 4);  // without ".bz2"
+  if (!fs::exists(path, ec) && !fs::exists(plain, ec)) {
+    // A step that never ran (unsupported system, a cached failure) has no log but says why.
+    const std::string why = step->errormsg ? " (the step's error: " + *step->errormsg + ")" : "";
+    return errorResponse(request, 404, which + " has no log" + why);
+  }
+  auto text = logs::readStepLog(path, kMaxLogBytes);
+  if (!text) {
+    log::warn("web", "build={} log of {}: {}", *id, which, text.error().message);
+    return errorResponse(request, 500, "the log of " + which + " cannot be read");
+  }
+  Response r = textResponse(std::move(*text));
+  // Build output is anything a builder printed: never let a browser take it for HTML.
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+// ---- jobs -----------------------------------------------------------------------------------
+
+struct JobName {
+  std::string project, jobset, job;
+  std::string text() const { return project + ":" + jobset + ":" + job; }
+};
+
+JobName jobOf(const Request& request) {
+  return {request.captures[0], request.captures[1], request.captures[2]};
+}
+
+Response jobLatest(const Context& context, const Request& request) {
+  const JobName job = jobOf(request);
+  auto found = context.db->read<std::optional<db::BuildOutputRef>>([&](db::ReadTx& tx) {
+    return db::latestSuccessfulBuild(tx, job.project, job.jobset, job.job);
+  });
+  if (!found) return databaseFailure(request, found.error());
+  if (!*found) return errorResponse(request, 404, "no successful build of job " + job.text());
+  return redirectResponse("/build/" + std::to_string((*found)->build_id));
+}
+
+struct Shield {
+  std::string message, color, hex;
+};
+
+// Hydra's colours and words: passing (success), cancelled, failing (anything else); and queued
+// while the newest build has not finished.
+Shield shieldOf(const db::JobBuild& b) {
+  if (!b.finished) return {"queued", "lightgrey", "#9f9f9f"};
+  const int status = b.buildstatus.value_or(1);
+  if (status == 0) return {"passing", "green", "#97ca00"};
+  if (status == 4) return {"cancelled", "yellow", "#dfb317"};
+  return {"failing", "red", "#e05d44"};
+}
+
+// Roughly how wide `text` is in 11px Verdana: characters (not bytes) times an average width.
+int textWidth(const std::string& text) {
+  int chars = 0;
+  for (const unsigned char c : text) chars += (c & 0xC0) != 0x80 ? 1 : 0;
+  return chars * 7;
+}
+
+// A flat two-part badge, "label | message", as shields.io draws them.
+std::string badgeSvg(const std::string& title, const std::string& label, const Shield& s) {
+  const int lw = textWidth(label) + 12, mw = textWidth(s.message) + 12, w = lw + mw;
+  auto n = [](int v) { return std::to_string(v); };
+  auto text = [&](int x, const std::string& t) {
+    return "<text x=\"" + n(x) + "\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\">" +
+           html::escape(t) + "</text><text x=\"" + n(x) + "\" y=\"14\">" + html::escape(t) +
+           "</text>";
+  };
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + n(w) +
+         "\" height=\"20\" role=\"img\" aria-label=\"" + html::escape(label + ": " + s.message) +
+         "\">\n<title>" + html::escape(title) +
+         "</title>\n<linearGradient id=\"g\" x2=\"0\" y2=\"100%\"><stop offset=\"0\" "
+         "stop-color=\"#bbb\" stop-opacity=\".1\"/><stop offset=\"1\" stop-opacity=\".1\"/>"
+         "</linearGradient>\n<clipPath id=\"c\"><rect width=\"" +
+         n(w) +
+         "\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath>\n<g clip-path=\"url(#c)\">"
+         "<rect width=\"" +
+         n(lw) + "\" height=\"20\" fill=\"#555\"/><rect x=\"" + n(lw) + "\" width=\"" + n(mw) +
+         "\" height=\"20\" fill=\"" + s.hex + "\"/><rect width=\"" + n(w) +
+         "\" height=\"20\" fill=\"url(#g)\"/></g>\n<g fill=\"#fff\" text-anchor=\"middle\" "
+         "font-family=\"Verdana,Geneva,DejaVu Sans,sans-serif\" font-size=\"11\">" +
+         text(lw / 2, label) + text(lw + mw / 2, s.message) + "</g>\n</svg>\n";
+}
+
+// …/shield: shields.io's endpoint JSON; …/badge.svg: the badge itself. Both always, whatever the
+// client accepts (shields.io and image tags send no useful Accept header).
+Response jobBadge(const Context& context, const Request& request) {
+  const JobName job = jobOf(request);
+  auto newest = context.db->read<std::optional<db::JobBuild>>(
+      [&](db::ReadTx& tx) { return db::newestBuildOfJob(tx, job.project, job.jobset, job.job); });
+  if (!newest) return databaseFailure(request, newest.error());
+  if (!*newest) return errorResponse(request, 404, "no build of job " + job.text());
+  const Shield s = shieldOf(**newest);
+  Response r;
+  if (request.captures[3] == "shield") {
+    r = jsonResponse(
+        {{"schemaVersion", 1}, {"label", "build"}, {"message", s.message}, {"color", s.color}});
+  } else {
+    r.content_type = "image/svg+xml";
+    r.body = badgeSvg(job.text() + ": " + s.message, "build", s);
+  }
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+// ---- /api/latestbuilds ----------------------------------------------------------------------
+
+// The API answers JSON whatever the client accepts, errors included.
+Response apiError(int status, const std::string& message) {
+  return jsonResponse({{"error", message}, {"status", status}}, status);
+}
+
+Response latestBuildsApi(const Context& context, const Request& request) {
+  const auto nr_text = request.param("nr");
+  if (!nr_text) return apiError(400, "nr: missing (how many builds to list)");
+  const auto nr = positive(*nr_text);
+  if (!nr) return apiError(400, "nr: expected a positive number, got \"" + *nr_text + "\"");
+  db::LatestBuildsFilter filter;
+  filter.limit = std::min(*nr, kMaxLatestBuilds);
+  auto given = [&](const char* name) -> std::optional<std::string> {
+    auto v = request.param(name);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  };
+  filter.project = given("project");
+  filter.jobset = given("jobset");
+  filter.job = given("job");
+  filter.system = given("system");
+  auto rows = context.db->read<std::vector<db::LatestBuildRow>>(
+      [&](db::ReadTx& tx) { return db::latestBuilds(tx, filter); });
+  if (!rows) return databaseFailure(request, rows.error());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& b : *rows) {
+    nlohmann::json j = {{"id", b.id},
+                        {"project", b.project},
+                        {"jobset", b.jobset},
+                        {"job", b.job},
+                        {"system", b.system},
+                        {"nixname", b.nixname},
+                        {"finished", b.finished ? 1 : 0},
+                        {"timestamp", b.timestamp}};
+    // As Hydra: a finished build says how it ended, a queued one whether it is being built.
+    if (b.finished) {
+      j["buildstatus"] = orNull(b.buildstatus);
+    } else {
+      j["busy"] = b.busy ? 1 : 0;
+      j["priority"] = b.priority;
+    }
+    out.push_back(std::move(j));
+  }
+  return jsonResponse(out);
+}
+
+}  // namespace
+
+std::vector<Route> buildRoutes(const Context& context) {
+  auto with = [context](Response (*handler)(const Context&, const Request&)) {
+    return [context, handler](const Request& request) {
+      if (context.db == nullptr) return errorResponse(request, 503, "no database");
+      return handler(context, request);
+    };
+  };
+  return {
+      {"GET", "/eval/([^/]+)", with(evalPage)},
+      {"GET", "/eval/([^/]+)/builds", with(evalBuilds)},
+      {"GET", "/build/([^/]+)", with(buildPage)},
+      {"GET", "/build/([^/]+)/log", with(buildLog)},
+      // Project and jobset names have no '/'; a job name may (the path arrives decoded).
+      {"GET", "/job/([^/]+)/([^/]+)/(.+)/latest", with(jobLatest)},
+      {"GET", "/job/([^/]+)/([^/]+)/(.+)/(shield|badge\\.svg)", with(jobBadge)},
+      {"GET", "/api/latestbuilds", with(latestBuildsApi)},
+  };
+}
 
 }  // namespace hydrant::web

@@ -16,7 +16,7 @@ std::vector<Route> projectRoutes(const Context& context);
 // /eval/ID, /eval/ID/builds, /build/ID, /build/ID/log, /job/P/J/JOB/latest, …/shield,
 // …/badge.svg, /api/latestbuilds (pages_builds.cc).
 std::vector<Route> buildRoutes(const Context& context);
-// /queue, /machines (pages_queue.cc).
+// /queue, /queue-summary, /machines (pages_queue.cc).
 std::vector<Route> queueRoutes(const Context& context);
 // /metrics (metrics.cc).
 std::vector<Route> metricsRoutes(const Context& context);

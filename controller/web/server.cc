@@ -148,6 +148,9 @@ WebServer::WebServer(const Context& context) : impl_(std::make_unique<Impl>()) {
         toHttplib(errorResponse(fromHttplib(in), 500, what), res);
       });
   s.set_payload_max_length(kMaxBodyBytes);
+  // A response leaves in more than one write; with Nagle's algorithm the last one waits for the
+  // client's delayed ACK (40 ms on Linux).
+  s.set_tcp_nodelay(true);
 }
 
 WebServer::~WebServer() { stop(); }

@@ -20,11 +20,16 @@
 #include "reconcilers/source_reconciler.hh"
 #include "reconcilers/spec_reader.hh"
 #include "specs/parse.hh"
+#include "tests/bench/spec_bench_support.hh"
 #include "tests/support/git_repo.hh"
 #include "tests/support/hydrant_process.hh"
 #include "tests/support/pg_cluster.hh"
 
 namespace {
+
+using hydrant::bench::jobsetName;
+using hydrant::bench::must;
+using hydrant::bench::specOfJobsets;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -38,33 +43,6 @@ void report(const char* what, std::vector<double> v, double goal) {
   double median = v[v.size() / 2];
   std::printf("%-48s median %8.1f ms  worst %8.1f ms  (n=%zu, goal %.0f ms: %s)\n", what, median,
               v.back(), v.size(), goal, median <= goal ? "met" : "MISSED");
-}
-
-std::string bigSpec(int n, int changed_index, int changed_value) {
-  std::string s = "{\n";
-  for (int i = 0; i < n; ++i) {
-    char buf[400];
-    std::snprintf(buf, sizeof buf,
-                  "  \"js%05d\": { \"nixexprinput\": \"src\", \"nixexprpath\": \"release.nix\", "
-                  "\"checkinterval\": %d, \"inputs\": { \"src\": { \"type\": \"git\", \"value\": "
-                  "\"https://example.org/repo%d.git main\" } } }%s\n",
-                  i, i == changed_index ? changed_value : 300, i, i + 1 < n ? "," : "");
-    s += buf;
-  }
-  return s + "}\n";
-}
-
-void must(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "bench failed: %s\n", what.c_str());
-    std::exit(1);
-  }
-}
-
-std::string jobsetName(int i) {
-  char b[16];
-  std::snprintf(b, sizeof b, "js%05d", i);
-  return b;
 }
 
 bool ok(const Outcome& o) { return std::holds_alternative<hydrant::runtime::RequeueAfter>(o); }
@@ -85,15 +63,15 @@ int main(int argc, char** argv) {
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
   ht::TempDir dir;
   ht::GitRepo repo(dir / "big");
-  repo.commit("spec.json", bigSpec(n, -1, 0));
+  repo.commit("spec.json", specOfJobsets(n, -1, 0));
   std::string conninfo = ht::TestCluster::get().freshDatabase();
   hydrant::db::Database db(conninfo, 4);
   hydrant::git::Mirrors mirrors(dir / "git");
   hydrant::reconcilers::SpecReader reader(mirrors, "", 60s);
   hydrant::reconcilers::PollOptions poll{60s, [] { return 0.5; }};
   auto root = hydrant::specs::parseRootFile(
-      R"({ "big": { "declarative": { "file": "spec.json", "type": "git", "value": ")" +
-          repo.dir() + R"( main" } } })",
+      R"({ "big": { "declarative": { "file": "spec.json", "type": "git", "value": ")" + repo.dir() +
+          R"( main" } } })",
       "projects.json");
   must(root.has_value(), "root file");
   hydrant::reconcilers::SourceReconciler source(db, reader, {"", "", "", *root, "bench"}, poll);
@@ -113,7 +91,7 @@ int main(int argc, char** argv) {
   }
   report("re-reconcile, same revision", unchanged, 50);
   for (int i = 0; i < rounds; ++i) {
-    repo.commit("spec.json", bigSpec(n, i * 7 % n, 60 + i));
+    repo.commit("spec.json", specOfJobsets(n, i * 7 % n, 60 + i));
     t0 = Clock::now();
     must(ok(projects.reconcile("big", {})), "one change");
     one.push_back(ms(Clock::now() - t0));
@@ -122,22 +100,24 @@ int main(int argc, char** argv) {
   report("one changed jobset, new commit", one, 200);
 
   // Through the binaries: a running controller, a commit, `hydrant trigger`.
-  std::ofstream(dir / "hydrant.yaml") << "database: \"" << conninfo << "\"\nstate_dir: "
-                                      << dir.path() << "/state\nprojects:\n  inline:\n    big:\n"
-                                      << "      declarative: { file: spec.json, type: git, value: \""
-                                      << repo.dir() << " main\" }\n";
+  std::ofstream(dir / "hydrant.yaml")
+      << "database: \"" << conninfo << "\"\nstate_dir: " << dir.path()
+      << "/state\nprojects:\n  inline:\n    big:\n"
+      << "      declarative: { file: spec.json, type: git, value: \"" << repo.dir()
+      << " main\" }\n";
   int port = ht::freePort();
-  ht::HydrantProcess run({"--config", dir / "hydrant.yaml", "run", "--listen",
-                          "127.0.0.1:" + std::to_string(port)},
-                         dir.path(), dir / "run.log");
+  ht::HydrantProcess run(
+      {"--config", dir / "hydrant.yaml", "run", "--listen", "127.0.0.1:" + std::to_string(port)},
+      dir.path(), dir / "run.log");
   must(ht::eventually([&] { return ht::httpGet(port, "/readyz").status == 200; }, 30s, 10ms),
        "run ready");
   std::vector<double> triggered;
   for (int i = 0; i < rounds; ++i) {
     const std::string name = jobsetName((i * 13 + 5) % n);
-    repo.commit("spec.json", bigSpec(n, (i * 13 + 5) % n, 1000 + i));
+    repo.commit("spec.json", specOfJobsets(n, (i * 13 + 5) % n, 1000 + i));
     t0 = Clock::now();
-    auto [rc, out] = ht::runHydrant({"--config", dir / "hydrant.yaml", "trigger", "big"}, dir.path());
+    auto [rc, out] =
+        ht::runHydrant({"--config", dir / "hydrant.yaml", "trigger", "big"}, dir.path());
     must(rc == 0, "trigger: " + out);
     must(ht::eventually([&] { return checkinterval(conninfo, name) == 1000 + i; }, 30s, 5ms),
          "row changed after trigger");

@@ -30,8 +30,8 @@
 #include "tests/support/git_repo.hh"
 #include "tests/support/nix_store.hh"
 #include "tests/support/pg_cluster.hh"
-#include "tests/support/sql.hh"
 #include "tests/support/running_roles.hh"
+#include "tests/support/sql.hh"
 
 namespace {
 
@@ -114,9 +114,10 @@ int main(int argc, char** argv) {
   reconcilers::EvaluationReconciler evaluator(db, inputs, clock, options);
   sql(conninfo, "insert into projects (name, displayname) values ('p', 'P')");
   auto addJobset = [&](const std::string& name, const std::string& salt) {
-    int id = sql(conninfo, "insert into jobsets (project, name, nixexprinput, nixexprpath, "
-                           "checkinterval) values ('p', '" + name +
-                               "', 'src', 'release.nix', 0) returning id")[0][0]
+    int id = sql(conninfo,
+                 "insert into jobsets (project, name, nixexprinput, nixexprpath, "
+                 "checkinterval) values ('p', '" +
+                     name + "', 'src', 'release.nix', 0) returning id")[0][0]
                  .as<int>();
     sql(conninfo, "insert into jobsetinputs (project, jobset, name, type, value) values ('p', '" +
                       name + "', 'src', 'git', '" + repo.dir() + " main'), ('p', '" + name +
@@ -124,15 +125,16 @@ int main(int argc, char** argv) {
     return id;
   };
   auto setSalt = [&](const std::string& name, const std::string& salt) {
-    sql(conninfo, "update jobsetinputs set value = '" + salt + "' where project = 'p' and jobset = '" +
-                      name + "' and name = 'salt'");
+    sql(conninfo, "update jobsetinputs set value = '" + salt +
+                      "' where project = 'p' and jobset = '" + name + "' and name = 'salt'");
   };
 
   // 1. N trivial derivations: bare nix-instantiate vs the adapter vs the whole evaluation.
   const int big = addJobset("big", "warmup");
   evaluator.evaluateNow(big, {});  // the checkout is in the store from now on
-  std::string src_path = *sql(conninfo, "select path from jobsetevalinputs where name = 'src' "
-                                        "order by eval desc limit 1")[0][0]
+  std::string src_path = *sql(conninfo,
+                              "select path from jobsetevalinputs where name = 'src' "
+                              "order by eval desc limit 1")[0][0]
                               .as<std::optional<std::string>>();
   std::vector<double> bare, adapter, whole;
   for (int r = 0; r < rounds; ++r) {
@@ -173,9 +175,10 @@ int main(int argc, char** argv) {
   std::printf("  bare nix-instantiate          %8.0f ms\n", b);
   std::printf("  hydrant Nix adapter           %8.0f ms  (%.2fx, goal 1.30x: %s)\n", a, a / b,
               a / b <= 1.3 ? "met" : "MISSED");
-  std::printf("  hydrant whole evaluation      %8.0f ms  (%.2fx; inputs, Nix and the database "
-              "transaction with %d builds)\n",
-              w, w / b, jobs);
+  std::printf(
+      "  hydrant whole evaluation      %8.0f ms  (%.2fx; inputs, Nix and the database "
+      "transaction with %d builds)\n",
+      w, w / b, jobs);
 
   // 2. Trigger → evaluation child started, through NOTIFY and the manager.
   const int quick = addJobset("quick", "q");
@@ -211,25 +214,29 @@ int main(int argc, char** argv) {
   }
   const double p50 = median(latency);
   std::sort(latency.begin(), latency.end());
-  std::printf("trigger → nix-instantiate started: p50 %.1f ms, worst %.1f ms (n=%zu, goal "
-              "100 ms: %s)\n",
-              p50, latency.back(), latency.size(), p50 <= 100 ? "met" : "MISSED");
+  std::printf(
+      "trigger → nix-instantiate started: p50 %.1f ms, worst %.1f ms (n=%zu, goal "
+      "100 ms: %s)\n",
+      p50, latency.back(), latency.size(), p50 <= 100 ? "met" : "MISSED");
 
   // 3. Four jobsets at once, two slots.
   for (int i = 0; i < 4; ++i) {
     addJobset("four" + std::to_string(i), "f" + std::to_string(i));
   }
   auto t0 = Clock::now();
-  sql(conninfo, "update jobsets set triggertime = extract(epoch from now()) where name like 'four%'");
-  while (sql(conninfo, "select count(*) from jobsets where name like 'four%' and "
-                       "lastcheckedtime is not null")[0][0]
+  sql(conninfo,
+      "update jobsets set triggertime = extract(epoch from now()) where name like 'four%'");
+  while (sql(conninfo,
+             "select count(*) from jobsets where name like 'four%' and "
+             "lastcheckedtime is not null")[0][0]
              .as<int>() < 4) {
     std::this_thread::sleep_for(10ms);
     if (Clock::now() - t0 > 20min) return 1;
   }
-  std::printf("4 jobsets of %d jobs, max_concurrent_evals 2: all done in %.0f ms, at most %d ran "
-              "at once (goal ≤ 2: %s)\n",
-              jobs, ms(Clock::now() - t0), evaluator.peakRunning(),
-              evaluator.peakRunning() <= 2 ? "met" : "MISSED");
+  std::printf(
+      "4 jobsets of %d jobs, max_concurrent_evals 2: all done in %.0f ms, at most %d ran "
+      "at once (goal ≤ 2: %s)\n",
+      jobs, ms(Clock::now() - t0), evaluator.peakRunning(),
+      evaluator.peakRunning() <= 2 ? "met" : "MISSED");
   return 0;
 }

@@ -3,6 +3,7 @@
 // (chroot) store. Every derivation carries a nonce, so each test builds something new.
 #include "controller/nix/builder.hh"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,6 +75,25 @@ std::vector<std::string> processesMentioning(const std::string& needle) {
     std::string cmdline = readFile(entry.path() / "cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(needle) != std::string::npos) found.push_back(cmdline);
+  }
+  return found;
+}
+
+// Pids of this process's children whose command line contains `needle`.
+std::vector<pid_t> childrenMentioning(const std::string& needle) {
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = readFile(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    std::istringstream stat(readFile(entry.path() / "stat"));
+    std::string pid, comm, state;
+    pid_t ppid = 0;
+    stat >> pid >> comm >> state >> ppid;
+    if (ppid == ::getpid() && cmdline.find(needle) != std::string::npos) {
+      found.push_back(std::stoi(name));
+    }
   }
   return found;
 }
@@ -339,6 +359,17 @@ TEST_F(Builder, ConnectionsAreReusedFromStepToStep) {
       << "each step started its own nix-store --serve";
 }
 
+TEST_F(Builder, AConnectionWhoseServerDiedIsReplaced) {
+  ASSERT_EQ(build(request(instantiate("before", "echo 1 > $out"))).status, kStatusSuccess);
+  const std::vector<pid_t> servers = childrenMentioning("nix-store --serve");
+  ASSERT_FALSE(servers.empty());
+  for (pid_t pid : servers) ::kill(pid, SIGKILL);
+  const uint64_t opened = builder_->stats().connections_opened;
+  const StepResult result = build(request(instantiate("after", "echo 2 > $out")));
+  EXPECT_EQ(result.status, kStatusSuccess) << result.error_message;
+  EXPECT_GT(builder_->stats().connections_opened, opened);
+}
+
 TEST_F(Builder, OutputLimitFailsTheStepAndLeavesItUnrooted) {
   const Drv drv = instantiate("big", "head -c 100000 /dev/zero > $out");
   BuildRequest r = request(drv);
@@ -351,8 +382,8 @@ TEST_F(Builder, OutputLimitFailsTheStepAndLeavesItUnrooted) {
   EXPECT_TRUE(contains(result.error_message, "output limit exceeded"));
   EXPECT_GT(result.size, 100000u);
   EXPECT_TRUE(result.gc_roots.empty());
-  EXPECT_FALSE(fs::exists(fs::symlink_status(r.gc_root_dir + "/" +
-                                             fs::path(drv.path).stem().string())));
+  EXPECT_FALSE(
+      fs::exists(fs::symlink_status(r.gc_root_dir + "/" + fs::path(drv.path).stem().string())));
 }
 
 TEST_F(Builder, RemoteBuildCopiesInputsAndOutputs) {
@@ -390,7 +421,7 @@ TEST_F(Builder, RemoteOutputsOverTheLimitAreNotCopiedBack) {
   EXPECT_TRUE(startsWith(result.error_message, "machine " + r.machine.uri + ": output limit"));
   const std::string name = fs::path(drv.outputs.at("out")).filename().string();
   EXPECT_TRUE(fs::exists(sshd_->remoteStoreRoot() + "/nix/store/" + name));  // built there
-  EXPECT_FALSE(fs::exists(drv.outputs.at("out")));                             // never copied
+  EXPECT_FALSE(fs::exists(drv.outputs.at("out")));                           // never copied
 }
 
 TEST_F(Builder, ConcurrentRemoteStepsCopyASharedInputOnce) {

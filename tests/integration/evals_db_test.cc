@@ -12,74 +12,16 @@
 #include "controller/db/database.hh"
 #include "controller/db/evals.hh"
 #include "controller/db/projects.hh"
+#include "tests/support/notes.hh"
 #include "tests/support/pg_cluster.hh"
 
 namespace hydrant {
 namespace {
 
+using testing::Note;
+using testing::NoteCollector;
+using testing::Notes;
 using testing::TestCluster;
-using Note = std::pair<std::string, std::string>;  // channel, payload
-using Notes = std::vector<Note>;
-
-constexpr const char* kFence = "hydrant_test_fence";
-
-class Receiver final : public pqxx::notification_receiver {
- public:
-  Receiver(pqxx::connection_base& c, const std::string& channel, Notes& out)
-      : pqxx::notification_receiver(c, channel), out_(out) {}
-  void operator()(const std::string& payload, int) override {
-    out_.push_back({channel(), payload});
-  }
-
- private:
-  Notes& out_;
-};
-
-// LISTENs on its own connection and hands out what arrived, in delivery order.
-class NoteCollector {
- public:
-  explicit NoteCollector(const std::string& conninfo) : conn_(conninfo) {
-    for (const char* ch : {"eval_started", "eval_failed", "eval_cached", "eval_added",
-                           "build_queued", "cached_build_queued", "cached_build_finished",
-                           "builds_added", "jobsets_changed", kFence}) {
-      receivers_.push_back(std::make_unique<Receiver>(conn_, ch, got_));
-    }
-  }
-
-  // Everything delivered since the last call. Notifications arrive in commit order, so once the
-  // fence sent now has arrived, so has everything committed before it; no waiting on a clock.
-  Notes take() {
-    {
-      pqxx::nontransaction n(conn_);
-      n.exec(std::string("notify ") + kFence);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!fenced()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "the fence notification never arrived";
-        break;
-      }
-      conn_.await_notification(1, 0);
-    }
-    Notes out;
-    for (auto& n : got_) {
-      if (n.first != kFence) out.push_back(std::move(n));
-    }
-    got_.clear();
-    return out;
-  }
-
- private:
-  bool fenced() const {
-    for (const auto& n : got_) {
-      if (n.first == kFence) return true;
-    }
-    return false;
-  }
-  pqxx::connection conn_;
-  Notes got_;
-  std::vector<std::unique_ptr<Receiver>> receivers_;
-};
 
 nix::EvalJob job(const std::string& attr, const std::string& version = "1") {
   nix::EvalJob j;
@@ -106,7 +48,11 @@ class EvalsDb : public ::testing::Test {
     sql_ = std::make_unique<pqxx::connection>(conninfo_);
     exec("insert into projects (name, displayname) values ('proj', 'Project')");
     main_ = addJobset("proj", "main", 1);
-    notes_ = std::make_unique<NoteCollector>(conninfo_);
+    notes_ = std::make_unique<NoteCollector>(
+        conninfo_,
+        std::vector<std::string>{"eval_started", "eval_failed", "eval_cached", "eval_added",
+                                 "build_queued", "cached_build_queued", "cached_build_finished",
+                                 "builds_added", "jobsets_changed"});
   }
 
   void exec(const std::string& sql) {

@@ -36,6 +36,9 @@ void expectSameConfig(const Config& actual, const Config& expected) {
   EXPECT_EQ(actual.max_output_size, expected.max_output_size);
   EXPECT_EQ(actual.postgres_bin_dir, expected.postgres_bin_dir);
   EXPECT_EQ(actual.postgres_user, expected.postgres_user);
+  EXPECT_EQ(actual.github_webhook_secrets, expected.github_webhook_secrets);
+  EXPECT_EQ(actual.gitea_webhook_secrets, expected.gitea_webhook_secrets);
+  EXPECT_EQ(actual.push_tokens, expected.push_tokens);
 }
 
 TEST(ConfigParse, EmptyDocumentGivesDefaults) {
@@ -53,6 +56,9 @@ TEST(ConfigParse, EmptyDocumentGivesDefaults) {
     EXPECT_EQ(config->resync_interval, seconds(300));
     EXPECT_EQ(config->postgres_bin_dir, "/usr/lib/postgresql/15/bin");
     EXPECT_EQ(config->postgres_user, "postgres");
+    EXPECT_EQ(config->github_webhook_secrets.all(), std::vector<std::string>{});
+    EXPECT_EQ(config->gitea_webhook_secrets.all(), std::vector<std::string>{});
+    EXPECT_EQ(config->push_tokens.all(), std::vector<std::string>{});
   }
 }
 
@@ -123,12 +129,31 @@ TEST(ConfigParse, ListenAcceptsNamesAndPortZero) {
 }
 
 TEST(KnownKeys, ListsEveryKeyInDocumentedOrder) {
-  EXPECT_EQ(knownKeys(),
-            (std::vector<std::string>{
-                "database", "state_dir", "listen", "log_format", "log_level", "db_max_connections",
-                "roles", "resync_interval", "max_concurrent_evals", "eval_timeout",
-                "eval_max_memory", "machines_file", "max_jobs", "unsupported_grace", "max_log_size",
-                "max_output_size", "postgres_bin_dir", "postgres_user", "projects"}));
+  EXPECT_EQ(knownKeys(), (std::vector<std::string>{"database",
+                                                   "state_dir",
+                                                   "listen",
+                                                   "log_format",
+                                                   "log_level",
+                                                   "db_max_connections",
+                                                   "roles",
+                                                   "resync_interval",
+                                                   "max_concurrent_evals",
+                                                   "eval_timeout",
+                                                   "eval_max_memory",
+                                                   "machines_file",
+                                                   "max_jobs",
+                                                   "unsupported_grace",
+                                                   "max_log_size",
+                                                   "max_output_size",
+                                                   "postgres_bin_dir",
+                                                   "postgres_user",
+                                                   "github_webhook_secrets",
+                                                   "github_webhook_secrets_file",
+                                                   "gitea_webhook_secrets",
+                                                   "gitea_webhook_secrets_file",
+                                                   "push_tokens",
+                                                   "push_tokens_file",
+                                                   "projects"}));
   EXPECT_EQ(knownRoles(), (std::vector<std::string>{"specs", "evaluator", "queue", "notifier"}));
 }
 
@@ -153,7 +178,8 @@ const std::string kKnownKeys =
     "database, state_dir, listen, log_format, log_level, db_max_connections, roles, "
     "resync_interval, max_concurrent_evals, eval_timeout, eval_max_memory, machines_file, "
     "max_jobs, unsupported_grace, max_log_size, max_output_size, postgres_bin_dir, "
-    "postgres_user, projects";
+    "postgres_user, github_webhook_secrets, github_webhook_secrets_file, gitea_webhook_secrets, "
+    "gitea_webhook_secrets_file, push_tokens, push_tokens_file, projects";
 const std::string kKnownRoles = "specs, evaluator, queue, notifier";
 
 INSTANTIATE_TEST_SUITE_P(
@@ -252,8 +278,88 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"TopLevelScalar", "database\n",
                   "hydrant.yaml:1:1: expected a mapping of settings, got \"database\""},
         ErrorCase{"TwoDocuments", "log_level: info\n---\nlog_level: debug\n",
-                  "hydrant.yaml:2:1: expected one document, found a second one"}),
+                  "hydrant.yaml:2:1: expected one document, found a second one"},
+        ErrorCase{"SecretItemNotAString", "github_webhook_secrets:\n  - s3cret-one\n  - [x]\n",
+                  "hydrant.yaml:3:5: github_webhook_secrets: item 2: expected a non-empty string"},
+        ErrorCase{"SecretItemEmpty", "push_tokens: [s3cret-one, '']\n",
+                  "hydrant.yaml:1:27: push_tokens: item 2: expected a non-empty string"},
+        ErrorCase{"SecretItemNull", "gitea_webhook_secrets:\n  -\n",
+                  "hydrant.yaml:2:3: gitea_webhook_secrets: item 1: expected a non-empty string"},
+        ErrorCase{"SecretRepeatedIsNotQuoted", "push_tokens: [s3cret-one, s3cret-one]\n",
+                  "hydrant.yaml:1:14: push_tokens: item 2 repeats item 1"},
+        ErrorCase{"SecretEmptyInCommaList", "push_tokens: 's3cret-one,,s3cret-two'\n",
+                  "hydrant.yaml:1:14: push_tokens: expected secrets separated by commas, got an "
+                  "empty one"},
+        ErrorCase{"SecretsGotMapping", "github_webhook_secrets: {a: b}\n",
+                  "hydrant.yaml:1:25: github_webhook_secrets: expected a list of secrets or a "
+                  "comma-separated string, got a mapping"},
+        ErrorCase{"SecretFileMissing",
+                  "github_webhook_secrets_file: /nonexistent/hydrant-secrets\n",
+                  "hydrant.yaml:1:30: github_webhook_secrets_file: /nonexistent/hydrant-secrets: "
+                  "cannot read: No such file or directory"},
+        ErrorCase{"SecretFileNotAPath", "push_tokens_file: [a]\n",
+                  "hydrant.yaml:1:19: push_tokens_file: expected a file path, got a sequence"}),
     [](const testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(ConfigSecrets, ListsStringsAndFilesAddUp) {
+  TempDir dir;
+  const std::string file = dir.write("github.secrets", "\n  file-one  \r\n\nfile-two\n");
+  auto config = parseYaml(
+      "github_webhook_secrets: [one, \"two, with a comma\"]\n"
+      "github_webhook_secrets_file: " +
+          file +
+          "\n"
+          "gitea_webhook_secrets: 'a , b'\n"
+          "push_tokens_file: " +
+          file + "\n",
+      "hydrant.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->github_webhook_secrets.all(),
+            (std::vector<std::string>{"one", "two, with a comma", "file-one", "file-two"}));
+  EXPECT_EQ(config->github_webhook_secrets.file, file);
+  EXPECT_EQ(config->gitea_webhook_secrets.all(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(config->push_tokens.all(), (std::vector<std::string>{"file-one", "file-two"}));
+  EXPECT_EQ(config->push_tokens.listed, std::vector<std::string>{});
+}
+
+TEST(ConfigSecrets, NullAndEmptyMeanNone) {
+  auto config = parseYaml(
+      "push_tokens:\ngithub_webhook_secrets: []\ngitea_webhook_secrets: ''\n"
+      "push_tokens_file: ~\n",
+      "hydrant.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->push_tokens, SecretList{});
+  EXPECT_EQ(config->github_webhook_secrets, SecretList{});
+  EXPECT_EQ(config->gitea_webhook_secrets, SecretList{});
+}
+
+TEST(ConfigSecrets, FileWithoutASecretIsRefused) {
+  TempDir dir;
+  const std::string file = dir.write("empty.secrets", " \n\t\r\n");
+  auto config = parseYaml("push_tokens_file: " + file + "\n", "hydrant.yaml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message, "hydrant.yaml:1:19: push_tokens_file: " + file +
+                                        ": no secret in the file (one per line)");
+}
+
+TEST(ConfigSecrets, NoMessageQuotesASecret) {
+  TempDir dir;
+  const std::string file = dir.write("dup.secrets", "hunter2\n");
+  for (const std::string text :
+       {"push_tokens: [hunter2, hunter2]\n", "push_tokens: [hunter2, '']\n",
+        "push_tokens: 'hunter2,'\n", "push_tokens: [hunter2, {a: hunter2}]\n",
+        "github_webhook_secrets: hunter2\ngithub_webhook_secret: hunter2\n"}) {
+    SCOPED_TRACE(text);
+    auto config = parseYaml(text, "hydrant.yaml");
+    ASSERT_FALSE(config);
+    EXPECT_EQ(config.error().message.find("hunter2"), std::string::npos) << config.error().message;
+  }
+  Config config;
+  auto flag = applyFlag(config, "push-tokens", "hunter2,,x");
+  ASSERT_FALSE(flag);
+  EXPECT_EQ(flag.error().message,
+            "--push-tokens: expected secrets separated by commas, got an empty one");
+}
 
 TEST(ConfigFlag, FlagsOverrideFileValues) {
   auto config =
@@ -272,6 +378,8 @@ TEST(ConfigFlag, FlagsOverrideFileValues) {
 }
 
 TEST(ConfigFlag, EveryKeyHasAFlagThatAgreesWithTheFile) {
+  TempDir dir;
+  const std::string secrets = dir.write("secrets", "from-file\n");
   const std::map<std::string, std::string> values = {
       {"database", "host=db dbname=hydrant"},
       {"state_dir", "/srv/hydrant"},
@@ -291,6 +399,12 @@ TEST(ConfigFlag, EveryKeyHasAFlagThatAgreesWithTheFile) {
       {"max_output_size", "0"},
       {"postgres_bin_dir", "/pg/bin"},
       {"postgres_user", "pg"},
+      {"github_webhook_secrets", "gh-one,gh-two"},
+      {"github_webhook_secrets_file", secrets},
+      {"gitea_webhook_secrets", "gitea-one"},
+      {"gitea_webhook_secrets_file", secrets},
+      {"push_tokens", "token-one, token-two"},
+      {"push_tokens_file", secrets},
   };
   std::string text;
   Config fromFlags;
@@ -308,6 +422,8 @@ TEST(ConfigFlag, EveryKeyHasAFlagThatAgreesWithTheFile) {
   expectSameConfig(fromFlags, *fromFile);
   EXPECT_EQ(fromFlags.roles, (std::vector<std::string>{"queue", "evaluator"}));
   EXPECT_EQ(fromFlags.resync_interval, seconds(1));
+  EXPECT_EQ(fromFlags.push_tokens.all(),
+            (std::vector<std::string>{"token-one", "token-two", "from-file"}));
 }
 
 TEST(ConfigFlag, EmptyRolesFlagResetsToAll) {
@@ -373,7 +489,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "--listen, --log-format, --log-level, --db-max-connections, --roles, "
                       "--resync-interval, --max-concurrent-evals, --eval-timeout, "
                       "--eval-max-memory, --machines-file, --max-jobs, --unsupported-grace, "
-                      "--max-log-size, --max-output-size, --postgres-bin-dir, --postgres-user"}),
+                      "--max-log-size, --max-output-size, --postgres-bin-dir, --postgres-user, "
+                      "--github-webhook-secrets, --github-webhook-secrets-file, "
+                      "--gitea-webhook-secrets, --gitea-webhook-secrets-file, --push-tokens, "
+                      "--push-tokens-file"}),
     [](const testing::TestParamInfo<FlagErrorCase>& info) { return info.param.name; });
 
 TEST(ConfigLoadFile, ReadsTheFile) {
