@@ -46,11 +46,12 @@ std::string page(std::string_view title, std::string_view body) {
       "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem;font-size:.95rem}\n"
       "th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eee;"
       "vertical-align:top;overflow-wrap:anywhere}\n"
-      "th{background:#f6f6f6;white-space:nowrap;overflow-wrap:normal}\n"
+      "th{background:#f6f6f6;overflow-wrap:normal}\n"
       ".ok{color:#1a7f37}.fail{color:#cf222e}.wait{color:#9a6700}.muted{color:#666}\n"
       ".error{color:#cf222e;white-space:pre-wrap}\n"
       "pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:.5rem}\n"
-      "@media (max-width:40rem){th,td{padding:.25rem;font-size:.85rem}}\n"
+      "@media (max-width:40rem){th,td{padding:.25rem;font-size:.85rem}"
+      "table{display:block;overflow-x:auto}}\n"
       "</style>\n</head>\n<body>\n<nav><a href=\"/\">Projects</a><a href=\"/queue\">Queue</a>"
       "<a href=\"/machines\">Machines</a></nav>\n<h1>";
   out += escape(title);
