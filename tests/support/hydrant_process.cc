@@ -30,13 +30,32 @@ int freePort() {
   return ntohs(a.sin_port);
 }
 
-HttpReply httpGet(int port, const std::string& path) {
+namespace {
+
+HttpReply replyOf(const httplib::Result& r) {
+  if (!r) return {};
+  return {r->status, r->body, r->get_header_value("Content-Type"), r->get_header_value("Location")};
+}
+
+}  // namespace
+
+HttpReply httpGet(int port, const std::string& path, const std::string& accept) {
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(1);
   c.set_read_timeout(5);
-  auto r = c.Get(path.c_str());
-  if (!r) return {};
-  return {r->status, r->body, r->get_header_value("Content-Type")};
+  httplib::Headers headers;
+  if (!accept.empty()) headers.emplace("Accept", accept);
+  return replyOf(c.Get(path.c_str(), headers));
+}
+
+HttpReply httpPost(int port, const std::string& path, const std::string& body,
+                   const std::vector<std::pair<std::string, std::string>>& headers) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  c.set_read_timeout(5);
+  httplib::Headers h(headers.begin(), headers.end());
+  h.emplace("Accept", "application/json");
+  return replyOf(c.Post(path.c_str(), h, body, "application/json"));
 }
 
 bool processAlive(pid_t pid) {

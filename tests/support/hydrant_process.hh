@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/wait.hh"
@@ -26,9 +27,14 @@ struct HttpReply {
   int status = 0;  // 0: no answer
   std::string body;
   std::string content_type;
+  std::string location;  // the Location header of a redirect
 };
 
-HttpReply httpGet(int port, const std::string& path);
+// GET http://127.0.0.1:port/path (not following redirects), with `accept` as Accept unless "".
+HttpReply httpGet(int port, const std::string& path, const std::string& accept = "");
+// POST `body` (as application/json) with the given extra headers.
+HttpReply httpPost(int port, const std::string& path, const std::string& body,
+                   const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 class HydrantProcess {
  public:
