@@ -6,6 +6,8 @@
 // completes or fails (with Hydra's statuses and notifications), charges its jobsets' shares,
 // and asks for the next pass. Transient failures are retried with backoff, on another machine
 // when there is one; a machine that cannot be reached is backed off. Thread-safe.
+// Its definitions are in three files: queue_reconciler.cc (passes, loading, dispatch),
+// queue_steps.cc (building a step and recording it), queue_machines.cc (machines and status).
 #pragma once
 
 #include <chrono>

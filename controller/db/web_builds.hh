@@ -1,8 +1,8 @@
-// What the web pages of evaluations, builds and jobs read (controller/web/pages_builds.cc): one
-// evaluation with its jobset, its members for a comparison, builds with everything Hydra's
-// GET /build/:id shows (times, products, metrics, evaluations), the queue's last word on a
-// build, the newest build of a job, and /api/latestbuilds. Read-only; one named function per
-// query, plain rows out, times in unix seconds. Stateless and thread-safe.
+// What the web pages of evaluations, builds and jobs read (controller/web/pages_builds.cc and
+// pages_jobs.cc): one evaluation with its jobset, its members for a comparison, builds with
+// everything Hydra's GET /build/:id shows (times, products, metrics, evaluations), the queue's last
+// word on a build, the newest build of a job, and /api/latestbuilds. Read-only; one named function
+// per query, plain rows out, times in unix seconds. Stateless and thread-safe.
 #pragma once
 
 #include <map>

@@ -1,8 +1,9 @@
-// What the project and jobset pages read (controller/web/pages_projects.cc): jobset names and
-// build counts per project, an overview row per jobset (Hydra's counts, newest evaluation, the
-// queue's share usage), the events recorded for a project or a jobset, one page of a jobset's
-// evaluations, the jobs of an evaluation and where a generated jobset came from. Read-only; one
-// named function per query, plain rows out, Hydra's times in unix seconds. Stateless.
+// What the project and jobset pages read (controller/web/pages_projects.cc and pages_jobsets.cc):
+// jobset names and build counts per project, an overview row per jobset (Hydra's counts, newest
+// evaluation, the queue's share usage), the events recorded for a project or a jobset, one page of
+// a jobset's evaluations, the jobs of an evaluation and where a generated jobset came from.
+// Read-only; one named function per query, plain rows out, Hydra's times in unix seconds.
+// Stateless.
 #pragma once
 
 #include <map>

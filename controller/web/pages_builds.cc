@@ -1,9 +1,7 @@
-// Evaluations, builds and jobs: /eval/ID (with what changed against the jobset's previous
-// evaluation), /eval/ID/builds, /build/ID, /build/ID/log, /job/P/J/JOB/{latest,shield,badge.svg}
-// and /api/latestbuilds. HTML for people, Hydra's JSON for tools (same URL, Accept header).
-// Declared in controller/web/routes.hh.
-#include <algorithm>
-#include <charconv>
+// Evaluations and builds: /eval/ID (with what changed against the jobset's previous evaluation),
+// /eval/ID/builds, /build/ID and /build/ID/log. HTML for people, Hydra's JSON for tools (same URL,
+// Accept header). A job's latest build and badges are in pages_jobs.cc. Declared in
+// controller/web/routes.hh.
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -17,6 +15,7 @@
 #include "controller/logs.hh"
 #include "controller/views.hh"
 #include "controller/web/html.hh"
+#include "controller/web/page_parts.hh"
 #include "controller/web/routes.hh"
 
 namespace hydrant::web {
@@ -25,45 +24,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// /api/latestbuilds answers at most this many builds (Hydra answers at most 10).
-constexpr int kMaxLatestBuilds = 1000;
 // A log larger than this is cut, with a note saying so.
 constexpr size_t kMaxLogBytes = size_t{64} << 20;
 
 // ---- small pieces ---------------------------------------------------------------------------
 
-// A positive decimal number that fits an int, or nullopt.
-std::optional<int> positive(const std::string& text) {
-  int n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n < 1) return std::nullopt;
-  return n;
-}
-
 Response badId(const Request& request, const std::string& what, const std::string& text) {
   return errorResponse(request, 400, what + ": expected a positive number, got \"" + text + "\"");
-}
-
-// The database failed us: the details go to the log, not to the client.
-Response databaseFailure(const Request& request, const Error& error) {
-  log::warn("web", "{} {}: {}", request.method, request.path, error.message);
-  return errorResponse(request, 503, "the database cannot be read right now");
-}
-
-template <class T>
-nlohmann::json orNull(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-// Hydra's label of a build or step state (views.cc keeps the one mapping of the codes) in a span
-// coloured by outcome.
-std::string statusHtml(bool finished, std::optional<int> status) {
-  db::BuildView b;
-  b.finished = finished;
-  b.buildstatus = status;
-  const char* css = !finished ? "wait" : status.value_or(1) == 0 ? "ok" : "fail";
-  return std::string("<span class=\"") + css + "\">" + html::escape(views::buildStatusLabel(b)) +
-         "</span>";
 }
 
 std::string duration(long long seconds) {
@@ -73,21 +40,9 @@ std::string duration(long long seconds) {
   return std::to_string(m / 60) + "h " + std::to_string(m % 60) + "m";
 }
 
-std::string timeHtml(const std::optional<long long>& t) {
-  return t ? html::escape(views::utcTime(*t)) : "<span class=\"muted\">—</span>";
-}
-
-std::string buildLink(int id) {
-  return html::link("/build/" + std::to_string(id), std::to_string(id));
-}
-std::string evalLink(int id) {
-  return html::link("/eval/" + std::to_string(id), std::to_string(id));
-}
-
 std::string jobsetLinks(const std::string& project, const std::string& jobset) {
-  return html::link("/project/" + html::urlSegment(project), project) + ":" +
-         html::link("/jobset/" + html::urlSegment(project) + "/" + html::urlSegment(jobset),
-                    jobset);
+  return html::link(projectHref(project), project) + ":" +
+         html::link(jobsetHref(project, jobset), jobset);
 }
 
 // A two-column table of named facts; values are HTML already.
@@ -218,7 +173,7 @@ std::string evalHtml(const db::EvalComparison& d, const EvalChanges& changes) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : d.members) {
     rows.push_back({buildLink(m.build), html::escape(m.job), html::escape(m.system),
-                    statusHtml(m.finished, m.buildstatus), timeHtml(m.stoptime)});
+                    statusHtml(m.finished, m.buildstatus), timeHtml(m.stoptime, "—")});
   }
   body += "<h2>Builds</h2>\n" + html::table({"Build", "Job", "System", "Status", "Finished"}, rows);
   return html::page("Evaluation " + std::to_string(e.id), body);
@@ -320,8 +275,8 @@ std::string buildFactsHtml(const db::BuildPage& d) {
   if (b.releasename) rows.push_back({"Release name", html::escape(*b.releasename)});
   rows.push_back({"Derivation", html::escape(v.drvpath)});
   rows.push_back({"Queued", html::escape(views::utcTime(v.timestamp))});
-  rows.push_back({"Started", timeHtml(b.starttime)});
-  rows.push_back({"Stopped", timeHtml(b.stoptime)});
+  rows.push_back({"Started", timeHtml(b.starttime, "—")});
+  rows.push_back({"Stopped", timeHtml(b.stoptime, "—")});
   if (b.starttime && b.stoptime) {
     rows.push_back({"Duration", html::escape(duration(*b.stoptime - *b.starttime))});
   }
@@ -344,7 +299,7 @@ std::string stepsHtml(int build, const std::vector<db::StepView>& steps) {
         "/build/" + std::to_string(build) + "/log?step=" + std::to_string(s.stepnr), "log");
     rows.push_back(
         {std::to_string(s.stepnr), html::escape(baseName(s.drvpath)), html::escape(s.machine),
-         status, timeHtml(s.starttime), took,
+         status, timeHtml(s.starttime, "—"), took,
          s.errormsg ? "<pre class=\"error\">" + html::escape(*s.errormsg) + "</pre>" : "", log});
   }
   return html::table({"Nr", "Derivation", "Machine", "Status", "Started", "Took", "Error", "Log"},
@@ -459,160 +414,14 @@ Response buildLog(const Context& context, const Request& request) {
   return r;
 }
 
-// ---- jobs -----------------------------------------------------------------------------------
-
-struct JobName {
-  std::string project, jobset, job;
-  std::string text() const { return project + ":" + jobset + ":" + job; }
-};
-
-JobName jobOf(const Request& request) {
-  return {request.captures[0], request.captures[1], request.captures[2]};
-}
-
-Response jobLatest(const Context& context, const Request& request) {
-  const JobName job = jobOf(request);
-  auto found = context.db->read<std::optional<db::BuildOutputRef>>([&](db::ReadTx& tx) {
-    return db::latestSuccessfulBuild(tx, job.project, job.jobset, job.job);
-  });
-  if (!found) return databaseFailure(request, found.error());
-  if (!*found) return errorResponse(request, 404, "no successful build of job " + job.text());
-  return redirectResponse("/build/" + std::to_string((*found)->build_id));
-}
-
-struct Shield {
-  std::string message, color, hex;
-};
-
-// Hydra's colours and words: passing (success), cancelled, failing (anything else); and queued
-// while the newest build has not finished.
-Shield shieldOf(const db::JobBuild& b) {
-  if (!b.finished) return {"queued", "lightgrey", "#9f9f9f"};
-  const int status = b.buildstatus.value_or(1);
-  if (status == 0) return {"passing", "green", "#97ca00"};
-  if (status == 4) return {"cancelled", "yellow", "#dfb317"};
-  return {"failing", "red", "#e05d44"};
-}
-
-// Roughly how wide `text` is in 11px Verdana: characters (not bytes) times an average width.
-int textWidth(const std::string& text) {
-  int chars = 0;
-  for (const unsigned char c : text) chars += (c & 0xC0) != 0x80 ? 1 : 0;
-  return chars * 7;
-}
-
-// A flat two-part badge, "label | message", as shields.io draws them.
-std::string badgeSvg(const std::string& title, const std::string& label, const Shield& s) {
-  const int lw = textWidth(label) + 12, mw = textWidth(s.message) + 12, w = lw + mw;
-  auto n = [](int v) { return std::to_string(v); };
-  auto text = [&](int x, const std::string& t) {
-    return "<text x=\"" + n(x) + "\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\">" +
-           html::escape(t) + "</text><text x=\"" + n(x) + "\" y=\"14\">" + html::escape(t) +
-           "</text>";
-  };
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + n(w) +
-         "\" height=\"20\" role=\"img\" aria-label=\"" + html::escape(label + ": " + s.message) +
-         "\">\n<title>" + html::escape(title) +
-         "</title>\n<linearGradient id=\"g\" x2=\"0\" y2=\"100%\"><stop offset=\"0\" "
-         "stop-color=\"#bbb\" stop-opacity=\".1\"/><stop offset=\"1\" stop-opacity=\".1\"/>"
-         "</linearGradient>\n<clipPath id=\"c\"><rect width=\"" +
-         n(w) +
-         "\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath>\n<g clip-path=\"url(#c)\">"
-         "<rect width=\"" +
-         n(lw) + "\" height=\"20\" fill=\"#555\"/><rect x=\"" + n(lw) + "\" width=\"" + n(mw) +
-         "\" height=\"20\" fill=\"" + s.hex + "\"/><rect width=\"" + n(w) +
-         "\" height=\"20\" fill=\"url(#g)\"/></g>\n<g fill=\"#fff\" text-anchor=\"middle\" "
-         "font-family=\"Verdana,Geneva,DejaVu Sans,sans-serif\" font-size=\"11\">" +
-         text(lw / 2, label) + text(lw + mw / 2, s.message) + "</g>\n</svg>\n";
-}
-
-// …/shield: shields.io's endpoint JSON; …/badge.svg: the badge itself. Both always, whatever the
-// client accepts (shields.io and image tags send no useful Accept header).
-Response jobBadge(const Context& context, const Request& request) {
-  const JobName job = jobOf(request);
-  auto newest = context.db->read<std::optional<db::JobBuild>>(
-      [&](db::ReadTx& tx) { return db::newestBuildOfJob(tx, job.project, job.jobset, job.job); });
-  if (!newest) return databaseFailure(request, newest.error());
-  if (!*newest) return errorResponse(request, 404, "no build of job " + job.text());
-  const Shield s = shieldOf(**newest);
-  Response r;
-  if (request.captures[3] == "shield") {
-    r = jsonResponse(
-        {{"schemaVersion", 1}, {"label", "build"}, {"message", s.message}, {"color", s.color}});
-  } else {
-    r.content_type = "image/svg+xml";
-    r.body = badgeSvg(job.text() + ": " + s.message, "build", s);
-  }
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  return r;
-}
-
-// ---- /api/latestbuilds ----------------------------------------------------------------------
-
-// The API answers JSON whatever the client accepts, errors included.
-Response apiError(int status, const std::string& message) {
-  return jsonResponse({{"error", message}, {"status", status}}, status);
-}
-
-Response latestBuildsApi(const Context& context, const Request& request) {
-  const auto nr_text = request.param("nr");
-  if (!nr_text) return apiError(400, "nr: missing (how many builds to list)");
-  const auto nr = positive(*nr_text);
-  if (!nr) return apiError(400, "nr: expected a positive number, got \"" + *nr_text + "\"");
-  db::LatestBuildsFilter filter;
-  filter.limit = std::min(*nr, kMaxLatestBuilds);
-  auto given = [&](const char* name) -> std::optional<std::string> {
-    auto v = request.param(name);
-    if (v && v->empty()) return std::nullopt;
-    return v;
-  };
-  filter.project = given("project");
-  filter.jobset = given("jobset");
-  filter.job = given("job");
-  filter.system = given("system");
-  auto rows = context.db->read<std::vector<db::LatestBuildRow>>(
-      [&](db::ReadTx& tx) { return db::latestBuilds(tx, filter); });
-  if (!rows) return databaseFailure(request, rows.error());
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& b : *rows) {
-    nlohmann::json j = {{"id", b.id},
-                        {"project", b.project},
-                        {"jobset", b.jobset},
-                        {"job", b.job},
-                        {"system", b.system},
-                        {"nixname", b.nixname},
-                        {"finished", b.finished ? 1 : 0},
-                        {"timestamp", b.timestamp}};
-    // As Hydra: a finished build says how it ended, a queued one whether it is being built.
-    if (b.finished) {
-      j["buildstatus"] = orNull(b.buildstatus);
-    } else {
-      j["busy"] = b.busy ? 1 : 0;
-      j["priority"] = b.priority;
-    }
-    out.push_back(std::move(j));
-  }
-  return jsonResponse(out);
-}
-
 }  // namespace
 
 std::vector<Route> buildRoutes(const Context& context) {
-  auto with = [context](Response (*handler)(const Context&, const Request&)) {
-    return [context, handler](const Request& request) {
-      if (context.db == nullptr) return errorResponse(request, 503, "no database");
-      return handler(context, request);
-    };
-  };
   return {
-      {"GET", "/eval/([^/]+)", with(evalPage)},
-      {"GET", "/eval/([^/]+)/builds", with(evalBuilds)},
-      {"GET", "/build/([^/]+)", with(buildPage)},
-      {"GET", "/build/([^/]+)/log", with(buildLog)},
-      // Project and jobset names have no '/'; a job name may (the path arrives decoded).
-      {"GET", "/job/([^/]+)/([^/]+)/(.+)/latest", with(jobLatest)},
-      {"GET", "/job/([^/]+)/([^/]+)/(.+)/(shield|badge\\.svg)", with(jobBadge)},
-      {"GET", "/api/latestbuilds", with(latestBuildsApi)},
+      {"GET", "/eval/([^/]+)", withDatabase(context, evalPage)},
+      {"GET", "/eval/([^/]+)/builds", withDatabase(context, evalBuilds)},
+      {"GET", "/build/([^/]+)", withDatabase(context, buildPage)},
+      {"GET", "/build/([^/]+)/log", withDatabase(context, buildLog)},
   };
 }
 

@@ -11,11 +11,14 @@ namespace hydrant::web {
 
 // /healthz, /readyz (server.cc).
 std::vector<Route> healthRoutes(const Context& context);
-// /, /project/P, /jobset/P/J, /jobset/P/J/evals, /api/jobsets (pages_projects.cc).
+// /, /project/P, /api/jobsets (pages_projects.cc).
 std::vector<Route> projectRoutes(const Context& context);
-// /eval/ID, /eval/ID/builds, /build/ID, /build/ID/log, /job/P/J/JOB/latest, …/shield,
-// …/badge.svg, /api/latestbuilds (pages_builds.cc).
+// /jobset/P/J, /jobset/P/J/evals (pages_jobsets.cc).
+std::vector<Route> jobsetRoutes(const Context& context);
+// /eval/ID, /eval/ID/builds, /build/ID, /build/ID/log (pages_builds.cc).
 std::vector<Route> buildRoutes(const Context& context);
+// /job/P/J/JOB/latest, …/shield, …/badge.svg, /api/latestbuilds (pages_jobs.cc).
+std::vector<Route> jobRoutes(const Context& context);
 // /queue, /queue-summary, /machines (pages_queue.cc).
 std::vector<Route> queueRoutes(const Context& context);
 // /metrics (metrics.cc).

@@ -112,8 +112,8 @@ struct WebServer::Impl {
 };
 
 WebServer::WebServer(const Context& context) : impl_(std::make_unique<Impl>()) {
-  for (auto group :
-       {healthRoutes, projectRoutes, buildRoutes, queueRoutes, metricsRoutes, webhookRoutes}) {
+  for (auto group : {healthRoutes, projectRoutes, jobsetRoutes, buildRoutes, jobRoutes, queueRoutes,
+                     metricsRoutes, webhookRoutes}) {
     for (Route& route : group(context)) {
       impl_->routes.push_back({route.method, std::regex(route.pattern), std::move(route.handler)});
     }

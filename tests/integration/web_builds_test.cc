@@ -1,7 +1,7 @@
-// The evaluation, build and job endpoints (controller/web/pages_builds.cc) over HTTP against a
-// real database seeded with SQL: Hydra's JSON field names, the comparison of an evaluation with
-// the previous one, the queue's reasons, logs (bzip2 decompressed on the fly), redirects,
-// shields.io JSON and SVG badges, 400/404, and names that must render as text.
+// The evaluation, build and job endpoints (controller/web/pages_builds.cc and pages_jobs.cc) over
+// HTTP against a real database seeded with SQL: Hydra's JSON field names, the comparison of an
+// evaluation with the previous one, the queue's reasons, logs (bzip2 decompressed on the fly),
+// redirects, shields.io JSON and SVG badges, 400/404, and names that must render as text.
 #include <gtest/gtest.h>
 
 #include <filesystem>

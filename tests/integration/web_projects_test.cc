@@ -1,8 +1,8 @@
-// The project and jobset pages (controller/web/pages_projects.cc) over HTTP against a real
-// database seeded with SQL: Hydra's JSON field names for /, /project/P, /jobset/P/J,
-// /jobset/P/J/evals and /api/jobsets with Hydrant's status and events beside them, paging,
-// share usage from the queue's status, channel jobs, the origin of generated jobsets, 400/404,
-// and names and messages that must render as text.
+// The project and jobset pages (controller/web/pages_projects.cc and pages_jobsets.cc) over HTTP
+// against a real database seeded with SQL: Hydra's JSON field names for /, /project/P, /jobset/P/J,
+// /jobset/P/J/evals and /api/jobsets with Hydrant's status and events beside them, paging, share
+// usage from the queue's status, channel jobs, the origin of generated jobsets, 400/404, and names
+// and messages that must render as text.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
