@@ -406,7 +406,12 @@ void QueueReconciler::dispatchPass(std::optional<UnixTime>& wake_at) {
     machines_[a.machine].state.current_jobs += 1;
     auto r = std::make_unique<Running>();
     Running* raw = r.get();
-    running_[drv] = std::move(r);
+    // The step's previous thread may still be finishing (it has recorded its result, and the
+    // database queued the same derivation again meanwhile): it is joined later, never here,
+    // under the lock it is about to take.
+    std::unique_ptr<Running>& entry = running_[drv];
+    if (entry) finished_.push_back(std::move(entry));
+    entry = std::move(r);
     const size_t machine = a.machine;
     raw->thread =
         std::jthread([this, drv, machine](std::stop_token st) { runStep(drv, machine, st); });

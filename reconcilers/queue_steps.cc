@@ -213,8 +213,10 @@ void QueueReconciler::runStep(const std::string& drv, size_t machine_index, std:
   if (!r) log::error("queue", "cannot record {}: {}", baseName(drv), r.error().message);
   {
     std::lock_guard lk(mu_);
+    // Unless a newer thread for the same derivation has taken the entry (dispatchPass then
+    // moved this one to finished_ already).
     auto it = running_.find(drv);
-    if (it != running_.end()) {
+    if (it != running_.end() && it->second->thread.get_id() == std::this_thread::get_id()) {
       finished_.push_back(std::move(it->second));
       running_.erase(it);
     }

@@ -129,12 +129,6 @@ Response readFailed(const Request& request, const Error& e, bool always_json) {
   return always_json ? jsonError(status, message) : errorResponse(request, status, message);
 }
 
-// The details go to the log, not to the client.
-Response databaseFailure(const Request& request, const Error& error) {
-  log::warn("web", "{} {}: {}", request.method, request.path, error.message);
-  return errorResponse(request, 503, "the database cannot be read right now");
-}
-
 std::optional<Response> badName(const Request& request, const std::string& project,
                                 const std::string* jobset) {
   if (!specs::validProjectName(project)) {

@@ -79,12 +79,9 @@ std::optional<int> positive(const std::string& text);
 // included.
 Response jsonError(int status, const std::string& message);
 
-// A read of the project and jobset pages failed: logged; 503 for a transient error, else 500,
-// without the details (as JSON when `always_json`).
+// A page's read failed: logged with the details; the client gets 503 for a transient error
+// (the database is away), else 500, without them (as JSON when `always_json`, for the API).
 Response readFailed(const Request& request, const Error& e, bool always_json);
-
-// A read of the evaluation, build and job pages failed: logged; 503 without the details.
-Response databaseFailure(const Request& request, const Error& error);
 
 // A 400 answer when `project` (or `jobset`, unless null) is not a valid name; else nullopt.
 std::optional<Response> badName(const Request& request, const std::string& project,

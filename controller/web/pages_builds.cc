@@ -184,7 +184,7 @@ Response evalPage(const Context& context, const Request& request) {
   if (!id) return badId(request, "evaluation id", request.captures[0]);
   auto data = context.db->read<std::optional<db::EvalComparison>>(
       [&](db::ReadTx& tx) { return db::evalComparison(tx, *id); });
-  if (!data) return databaseFailure(request, data.error());
+  if (!data) return readFailed(request, data.error(), false);
   if (!*data) return errorResponse(request, 404, "no evaluation " + std::to_string(*id));
   const db::EvalComparison& d = **data;
   // The first evaluation of a jobset is compared with nothing: no job is "new" in it.
@@ -341,7 +341,7 @@ Response buildPage(const Context& context, const Request& request) {
   const auto id = positive(request.captures[0]);
   if (!id) return badId(request, "build id", request.captures[0]);
   auto data = readBuild(context, *id);
-  if (!data) return databaseFailure(request, data.error());
+  if (!data) return readFailed(request, data.error(), false);
   if (!*data) return errorResponse(request, 404, "no build " + std::to_string(*id));
   const db::BuildPage& d = **data;
   if (!request.wantsJson()) return htmlResponse(buildHtml(d));
@@ -361,7 +361,7 @@ Response evalBuilds(const Context& context, const Request& request) {
   if (!id) return badId(request, "evaluation id", request.captures[0]);
   auto list = context.db->read<std::optional<db::EvalBuilds>>(
       [&](db::ReadTx& tx) { return db::evalBuilds(tx, *id); });
-  if (!list) return databaseFailure(request, list.error());
+  if (!list) return readFailed(request, list.error(), false);
   if (!*list) return errorResponse(request, 404, "no evaluation " + std::to_string(*id));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& b : (*list)->builds) {
@@ -383,7 +383,7 @@ Response buildLog(const Context& context, const Request& request) {
     if (!stepnr) return badId(request, "step", *step);
   }
   auto data = readBuild(context, *id);
-  if (!data) return databaseFailure(request, data.error());
+  if (!data) return readFailed(request, data.error(), false);
   if (!*data) return errorResponse(request, 404, "no build " + std::to_string(*id));
   const db::BuildPage& d = **data;
   auto step = logs::chooseLogStep(d.build.view, d.steps, d.elsewhere, stepnr);

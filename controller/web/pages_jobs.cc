@@ -37,7 +37,7 @@ Response jobLatest(const Context& context, const Request& request) {
   auto found = context.db->read<std::optional<db::BuildOutputRef>>([&](db::ReadTx& tx) {
     return db::latestSuccessfulBuild(tx, job.project, job.jobset, job.job);
   });
-  if (!found) return databaseFailure(request, found.error());
+  if (!found) return readFailed(request, found.error(), false);
   if (!*found) return errorResponse(request, 404, "no successful build of job " + job.text());
   return redirectResponse("/build/" + std::to_string((*found)->build_id));
 }
@@ -94,7 +94,7 @@ Response jobBadge(const Context& context, const Request& request) {
   const JobName job = jobOf(request);
   auto newest = context.db->read<std::optional<db::JobBuild>>(
       [&](db::ReadTx& tx) { return db::newestBuildOfJob(tx, job.project, job.jobset, job.job); });
-  if (!newest) return databaseFailure(request, newest.error());
+  if (!newest) return readFailed(request, newest.error(), false);
   if (!*newest) return errorResponse(request, 404, "no build of job " + job.text());
   const Shield s = shieldOf(**newest);
   Response r;
@@ -129,7 +129,7 @@ Response latestBuildsApi(const Context& context, const Request& request) {
   filter.system = given("system");
   auto rows = context.db->read<std::vector<db::LatestBuildRow>>(
       [&](db::ReadTx& tx) { return db::latestBuilds(tx, filter); });
-  if (!rows) return databaseFailure(request, rows.error());
+  if (!rows) return readFailed(request, rows.error(), true);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& b : *rows) {
     nlohmann::json j = {{"id", b.id},
