@@ -40,6 +40,8 @@ constexpr uint64_t kLogSlack = 1 << 20;
 // after this many steps, so those lists stay short.
 constexpr int kMaxUses = 500;
 constexpr size_t kMaxIdlePerMachine = 16;
+// How long a remote build's stderr must be quiet after its answer before its log is complete.
+constexpr auto kRemoteLogSettle = std::chrono::milliseconds(30);
 std::string drvName(const std::string& drv_path) {
   std::string name = fs::path(drv_path).filename().string();
   if (name.ends_with(".drv")) name.resize(name.size() - 4);
@@ -430,8 +432,9 @@ Result<StepResult> StepBuilder::build(const BuildRequest& request, std::stop_tok
   };
   const ServeBuildLimits limits{request.max_silent, request.timeout, request.max_log_size};
   std::vector<StorePathInfo> output_infos;
-  Result<ServeBuildResult> answer = (*conn)->buildDerivation(request.drv_path, *drv, input_paths,
-                                                             limits, sink, patience, &output_infos);
+  Result<ServeBuildResult> answer =
+      (*conn)->buildDerivation(request.drv_path, *drv, input_paths, limits, sink, patience,
+                               &output_infos, machine.isLocal() ? 0ms : kRemoteLogSettle);
   if (log_cap_hit) {
     const std::string note = "\n[hydrant: log limit of " + std::to_string(log_cap) +
                              " bytes reached; the build was stopped]\n";

@@ -38,6 +38,7 @@ constexpr size_t kChunk = 64 << 10;
 constexpr auto kPollSlice = 100ms;
 constexpr auto kStderrGrace = 500ms;  // for the last words of a server that hung up
 constexpr auto kGoodbyeGrace = 5s;    // for a server to stop its build and exit
+constexpr auto kMaxSettle = 1s;       // for the last of a remote build's log
 
 unsigned minorOf(unsigned version) { return version & 0xff; }
 
@@ -133,6 +134,7 @@ void ServeConnection::drainStderr() {
     if (n == -1 && errno == EINTR) continue;
     if (n <= 0) return;
     const std::string_view data(buffer, static_cast<size_t>(n));
+    bytes_from_stderr_ += data.size();
     if (sink_ != nullptr) {
       if (!sink_refused_ && !(*sink_)(data)) sink_refused_ = true;
     } else {
@@ -316,7 +318,7 @@ Result<std::vector<std::string>> ServeConnection::queryClosure(
 Result<ServeBuildResult> ServeConnection::buildDerivation(
     const std::string& drv_path, const Derivation& drv, const std::vector<std::string>& input_paths,
     const ServeBuildLimits& limits, const LogSink& log, const Patience& patience,
-    std::vector<StorePathInfo>* output_infos) {
+    std::vector<StorePathInfo>* output_infos, std::chrono::milliseconds settle) {
   putNumber(kBuildDerivation);
   putString(drv_path);
   // A "basic" derivation: no input derivations, their outputs among the sources instead.
@@ -378,8 +380,16 @@ Result<ServeBuildResult> ServeConnection::buildDerivation(
   for (uint64_t i = 0; i < 2 * *count; ++i) {
     if (Result<std::string> s = getString(patience); !s) return s.error();
   }
-  // Everything the server wrote before its answer is in the stderr pipe by now.
+  // Everything the server wrote before its answer is in the stderr pipe by now (locally).
   drainStderr();
+  const auto settle_until = steady_clock::now() + kMaxSettle;
+  while (settle.count() > 0 && !sink_refused_ && steady_clock::now() < settle_until) {
+    pollfd fd{child_->err(), POLLIN, 0};
+    if (::poll(&fd, 1, static_cast<int>(settle.count())) <= 0) break;  // quiet long enough
+    const size_t before = bytes_from_stderr_;
+    drainStderr();
+    if (bytes_from_stderr_ == before) break;  // end of file
+  }
   if (sink_refused_) return broken("aborted by the log sink");
   if (output_infos != nullptr) {
     Result<std::vector<StorePathInfo>> infos = getPathInfos(patience);

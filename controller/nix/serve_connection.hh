@@ -120,12 +120,15 @@ class ServeConnection {
   // them, the outputs of its input derivations and its sources) as `drv_path`. The server's
   // stderr goes to `log` while it builds. When `output_infos` is given, the infos of the
   // outputs that are valid afterwards are asked for in the same round trip (the request is
-  // sent right behind the build's) and stored there.
+  // sent right behind the build's) and stored there. A local server's stderr is complete when
+  // its answer arrives; through ssh, the last of it may come a little later (its own channel):
+  // `settle` > 0 keeps reading stderr until it has been quiet that long (at most 1 s).
   Result<ServeBuildResult> buildDerivation(const std::string& drv_path, const Derivation& drv,
                                            const std::vector<std::string>& input_paths,
                                            const ServeBuildLimits& limits, const LogSink& log,
                                            const Patience& patience,
-                                           std::vector<StorePathInfo>* output_infos = nullptr);
+                                           std::vector<StorePathInfo>* output_infos = nullptr,
+                                           std::chrono::milliseconds settle = {});
   // Copies one path from this connection's store into `to`'s, streaming its NAR
   // (DumpStorePath here, AddToStoreNar there). `info` is this store's info for the path; its
   // references must already be valid in `to`'s store.
@@ -160,6 +163,7 @@ class ServeConnection {
   std::string diagnostics_;
   const LogSink* sink_ = nullptr;  // during a build
   bool sink_refused_ = false;
+  uint64_t bytes_from_stderr_ = 0;
 };
 
 }  // namespace hydrant::nix

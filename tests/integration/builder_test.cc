@@ -448,6 +448,21 @@ TEST_F(Builder, ConcurrentRemoteStepsCopyASharedInputOnce) {
   EXPECT_EQ(builder_->stats().paths_copied - copied, 3u);
 }
 
+TEST_F(Builder, RemoteLogIsCompleteToItsLastLine) {
+  SKIP_WITHOUT_SSHD();
+  // Through ssh the log travels on a channel of its own, beside the build's answer.
+  const Drv drv = instantiate("remotelog",
+                              "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done; "
+                              "echo the-very-last-line; touch $out");
+  BuildRequest r = request(drv);
+  r.machine = sshd_->machine();
+  const StepResult result = build(r);
+
+  ASSERT_EQ(result.status, kStatusSuccess) << result.error_message;
+  const std::string log = decompressed(result.log_path);
+  EXPECT_TRUE(contains(log, "line 2999\nthe-very-last-line"));
+}
+
 TEST_F(Builder, RemoteFailureIsPermanent) {
   SKIP_WITHOUT_SSHD();
   const Drv drv = instantiate("remotefail", "echo remote failing; exit 3");
